@@ -1,0 +1,156 @@
+use std::time::Duration;
+
+/// Which end of the connection this endpoint is; it decides who masks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The end that opened the connection: masks every frame it sends.
+    Client,
+    /// The end that accepted it: never masks, and demands masked frames.
+    Server,
+}
+
+impl Role {
+    /// `Client` for `true`, `Server` for `false`: the meaning of the `is_client`
+    /// flag in `Stream::new(socket, is_client)`.
+    pub fn from_is_client(is_client: bool) -> Role {
+        if is_client {
+            Role::Client
+        } else {
+            Role::Server
+        }
+    }
+}
+
+/// Limits, fragmentation and timers of a connection.
+///
+/// Every field has a documented default chosen to match what tungstenite and
+/// python-websockets users know; change them with the builder-style setters.
+///
+/// ```
+/// use std::time::Duration;
+/// use ws_stream::Config;
+///
+/// let config = Config::default()
+///     .max_message_size(1 << 20)
+///     .ping_interval(Some(Duration::from_secs(20)))
+///     .idle_timeout(Some(Duration::from_secs(40)));
+/// assert_eq!(config.max_message_size, 1 << 20);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Config {
+    /// The largest message [`read_message`](crate::Stream::read_message) assembles.
+    ///
+    /// Default: 64 MiB, as tungstenite. Checked from each frame header before its
+    /// payload is buffered, so a hostile peer cannot make the connection hold more.
+    /// A [`MessageReader`](crate::MessageReader) does not hold the message and is not
+    /// bound by it.
+    pub max_message_size: usize,
+    /// The largest frame accepted from the peer.
+    ///
+    /// Default: 16 MiB, as tungstenite.
+    pub max_frame_size: usize,
+    /// Messages sent with more bytes than this go out as several frames of at most
+    /// this size.
+    ///
+    /// Default: 1 MiB, python-websockets' default message limit, so that even a peer
+    /// with a small per-frame limit accepts our frames, while a frame header per MiB
+    /// costs nothing measurable.
+    pub max_send_frame_size: usize,
+    /// How many bytes may wait to be written before sending fails with
+    /// [`Error::WriteBufferFull`](crate::Error::WriteBufferFull).
+    ///
+    /// Default: 16 MiB. Blocking sends flush before returning, so only a non-blocking
+    /// stream that keeps returning `WouldBlock` (or a peer that stops reading while
+    /// we answer its pings) comes near it; the bound keeps such a connection from
+    /// growing without limit. One message larger than the bound is still accepted
+    /// when nothing else waits.
+    pub max_write_buffer: usize,
+    /// The largest the read buffer grows to.
+    ///
+    /// Default: 64 KiB. It starts at 4 KiB so that an idle connection holds little,
+    /// and doubles whenever a read fills it, so bulk transfers read in large chunks.
+    pub max_read_buffer: usize,
+    /// After this long without hearing from the peer, send it a ping.
+    ///
+    /// Default: `None` (no pings). python-websockets uses 20 s.
+    pub ping_interval: Option<Duration>,
+    /// After this long without hearing from the peer, close with 1011 and fail
+    /// with [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout).
+    ///
+    /// Default: `None`. With a ping interval set, this should exceed it by a round trip.
+    pub idle_timeout: Option<Duration>,
+    /// How long [`close`](crate::Stream::close) waits for the peer's Close (and, on a
+    /// client, for the server to end the stream).
+    ///
+    /// Default: 10 s, as python-websockets.
+    pub close_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_message_size: 64 << 20,
+            max_frame_size: 16 << 20,
+            max_send_frame_size: 1 << 20,
+            max_write_buffer: 16 << 20,
+            max_read_buffer: 64 << 10,
+            ping_interval: None,
+            idle_timeout: None,
+            close_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Config {
+    /// Sets [`Config::max_message_size`].
+    pub fn max_message_size(mut self, bytes: usize) -> Config {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Sets [`Config::max_frame_size`].
+    pub fn max_frame_size(mut self, bytes: usize) -> Config {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// Sets [`Config::max_send_frame_size`] (at least 1).
+    pub fn max_send_frame_size(mut self, bytes: usize) -> Config {
+        self.max_send_frame_size = bytes.max(1);
+        self
+    }
+
+    /// Sets [`Config::max_write_buffer`].
+    pub fn max_write_buffer(mut self, bytes: usize) -> Config {
+        self.max_write_buffer = bytes;
+        self
+    }
+
+    /// Sets [`Config::max_read_buffer`] (at least 4 KiB).
+    pub fn max_read_buffer(mut self, bytes: usize) -> Config {
+        self.max_read_buffer = bytes.max(INITIAL_READ_BUFFER);
+        self
+    }
+
+    /// Sets [`Config::ping_interval`].
+    pub fn ping_interval(mut self, interval: Option<Duration>) -> Config {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// Sets [`Config::idle_timeout`].
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Config {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`Config::close_timeout`].
+    pub fn close_timeout(mut self, timeout: Duration) -> Config {
+        self.close_timeout = timeout;
+        self
+    }
+}
+
+/// The read buffer's starting size: room for several small frames, little when idle.
+pub(crate) const INITIAL_READ_BUFFER: usize = 4 << 10;

@@ -1,0 +1,71 @@
+//! RFC 6455 WebSocket connections over any byte stream: messages, fragmentation, the
+//! close handshake and keep-alive, as a sans-IO state machine with a blocking driver.
+//!
+//! ```
+//! use std::net::{TcpListener, TcpStream};
+//! use ws_stream::{Message, Role, Stream};
+//!
+//! // Two ends of a connection whose HTTP upgrade is already done (ws-server and
+//! // ws-client do that part).
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let mut client = Stream::with_role(TcpStream::connect(listener.local_addr()?)?, Role::Client);
+//! let mut server = Stream::with_role(listener.accept()?.0, Role::Server);
+//!
+//! client.send_text("Hello")?;
+//! assert_eq!(server.read_message()?, Message::text("Hello"));
+//! server.send_binary([1, 2, 3])?;
+//! assert_eq!(client.read_message()?.as_binary(), Some(&[1, 2, 3][..]));
+//!
+//! // The close handshake: the server answers the client's Close for us.
+//! let closer = std::thread::spawn(move || server.read_message());
+//! client.close()?;
+//! assert!(closer.join().unwrap().unwrap_err().is_closed());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Overview
+//!
+//! - [`Stream`] turns a `Read + Write` stream into a connection: [`Stream::read_message`],
+//!   [`Stream::read_event`] (pings, pongs and the peer's Close too), `send_text`,
+//!   `send_binary`, `ping`, `close`. [`MessageWriter`] and [`MessageReader`] send and
+//!   receive one message in pieces without holding it whole.
+//! - [`Stream::split`] cuts a connection over a `TcpStream` (or ws-tls' stream) into a
+//!   [`Reader`] and a [`Writer`] for two threads.
+//! - [`PreparedMessage`] encodes a message once to send to many connections.
+//! - [`Config`] holds the limits and timers, each default documented; [`Role`] says
+//!   which end masks.
+//! - [`proto`] is the sans-IO core every rule lives in, for other drivers (async ones).
+//! - [`Error`] is the one error type; [`Error::close_code`] says which close code a
+//!   peer's violation earned.
+//!
+//! # What the connection does for you
+//!
+//! Fragmented messages are reassembled (control frames may come between fragments);
+//! text is checked as UTF-8 as it arrives; every ping is answered; the peer's Close is
+//! echoed; a violation is answered with the matching close code (1002, 1007, 1009)
+//! before the connection ends, and an abrupt end is reported as 1006.
+//!
+//! # Unsafe
+//!
+//! One block, in the private `utf8` module: text already validated piece by piece
+//! becomes a `String` without std validating it again (std's validator is an order of
+//! magnitude slower than simdutf8 on multi-byte text). Everything else is safe code.
+#![deny(unsafe_code)]
+
+mod config;
+mod driver;
+mod error;
+mod message;
+pub mod proto;
+mod split;
+mod stream;
+mod utf8;
+
+pub use config::{Config, Role};
+pub use driver::Socket;
+pub use error::{CloseFrame, Error, Result};
+pub use message::{Message, MessageKind};
+pub use proto::PreparedMessage;
+pub use split::{Reader, Split, Writer};
+pub use stream::{Event, MessageReader, MessageWriter, Stream};
+pub use ws_frame::CloseCode;

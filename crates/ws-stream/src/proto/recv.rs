@@ -1,0 +1,457 @@
+use std::ops::Range;
+
+use ws_frame::{CloseBody, CloseCode, Decoded, DecoderConfig, FrameHeader, Masking, OpCode};
+
+use super::Reply;
+use crate::config::INITIAL_READ_BUFFER;
+use crate::utf8::{self, TextBuffer, Utf8Validator};
+use crate::{Config, Error, Message, MessageKind, Result, Role};
+
+/// What the peer sent, as the [`Receiver`] reports it.
+#[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Incoming<'a> {
+    /// A whole message, reassembled from its fragments and checked.
+    Message(Message),
+    /// A message begins that is delivered in pieces (see [`Receiver::set_streaming`]).
+    MessageStart(MessageKind),
+    /// The next piece of the message in progress; text pieces are checked as they come
+    /// but may end inside a UTF-8 sequence.
+    MessageData(&'a [u8]),
+    /// The message delivered in pieces is complete and valid.
+    MessageEnd,
+    /// A ping and its payload; [`Receiver::take_reply`] holds the pong.
+    Ping(&'a [u8]),
+    /// A pong and its payload.
+    Pong(&'a [u8]),
+    /// The peer's Close, with its code and reason if it gave one. Nothing more will be
+    /// read; [`Receiver::take_reply`] holds our answering Close.
+    Close(Option<CloseBody<'a>>),
+}
+
+/// The receiving half of a connection: bytes from the peer in, [`Incoming`] events out.
+///
+/// Bytes go into [`Receiver::buffer_mut`] (followed by [`Receiver::filled`]) or through
+/// [`Receiver::receive`]; [`Receiver::poll`] then answers one event at a time until it
+/// needs more bytes. Frames are decoded in place, payloads unmasked in the buffer, and
+/// large payloads handed on in pieces as they arrive, so the buffer stays small
+/// whatever the message size.
+#[derive(Debug)]
+pub struct Receiver {
+    decoder: DecoderConfig,
+    max_message_size: usize,
+    max_read_buffer: usize,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    offered: usize,
+    grow: bool,
+    frame: Option<PayloadState>,
+    message: Option<MessageState>,
+    streaming: bool,
+    reply: Option<Reply>,
+    closed: bool,
+}
+
+/// The data frame whose payload is being consumed.
+#[derive(Debug)]
+struct PayloadState {
+    len: u64,
+    consumed: u64,
+    mask: Option<[u8; 4]>,
+    fin: bool,
+}
+
+/// The message in progress.
+#[derive(Debug)]
+struct MessageState {
+    sink: Sink,
+    size: usize,
+    /// Its last byte has been consumed; only the end remains to report.
+    complete: bool,
+}
+
+/// Where a message's payload goes.
+#[derive(Debug)]
+enum Sink {
+    Text(TextBuffer),
+    Binary(Vec<u8>),
+    /// Handed on in pieces; text is still checked. `deliver` is false once the
+    /// application has lost interest and the rest is skipped.
+    Pieces {
+        utf8: Option<Utf8Validator>,
+        deliver: bool,
+    },
+}
+
+/// An event, with payloads as ranges of the buffer so it can be built before borrowing.
+enum Step {
+    Message(Message),
+    MessageStart(MessageKind),
+    MessageData(Range<usize>),
+    MessageEnd,
+    Ping(Range<usize>),
+    Pong(Range<usize>),
+    Close(Range<usize>),
+}
+
+impl Receiver {
+    /// A receiver for the `role` side of a connection, with `config`'s limits.
+    pub fn new(role: Role, config: &Config) -> Receiver {
+        let masking = match role {
+            Role::Server => Masking::Required,
+            Role::Client => Masking::Forbidden,
+        };
+        Receiver {
+            decoder: DecoderConfig::default()
+                .masking(masking)
+                .max_payload_len(config.max_frame_size as u64),
+            max_message_size: config.max_message_size,
+            max_read_buffer: config.max_read_buffer,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            offered: 0,
+            grow: false,
+            frame: None,
+            message: None,
+            streaming: false,
+            reply: None,
+            closed: false,
+        }
+    }
+
+    /// Room to read into; report how much was read with [`Receiver::filled`].
+    ///
+    /// Starts at 4 KiB and doubles, up to the configured `max_read_buffer`, after a
+    /// read fills it, so that idle connections stay small and busy ones read in
+    /// large chunks.
+    pub fn buffer_mut(&mut self) -> &mut [u8] {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        if self.buf.is_empty() {
+            self.buf = vec![0; INITIAL_READ_BUFFER];
+        } else if self.end == self.buf.len() || self.grow {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            // A full buffer after compaction means an unfinished control frame larger
+            // than the free room, which a 4 KiB buffer never meets; grow regardless.
+            let full = self.end == self.buf.len();
+            if (self.grow && self.buf.len() < self.max_read_buffer) || full {
+                let len = (self.buf.len() * 2).min(self.max_read_buffer.max(self.end * 2));
+                self.buf.resize(len, 0);
+            }
+        }
+        self.grow = false;
+        self.offered = self.buf.len() - self.end;
+        &mut self.buf[self.end..]
+    }
+
+    /// Records that `n` bytes were read into [`Receiver::buffer_mut`].
+    pub fn filled(&mut self, n: usize) {
+        let n = n.min(self.buf.len() - self.end);
+        self.end += n;
+        self.grow = n == self.offered && 2 * n >= self.buf.len();
+    }
+
+    /// Copies `bytes` in: for drivers that cannot read into [`Receiver::buffer_mut`].
+    ///
+    /// The buffer holds whatever is given, so poll until [`Receiver::poll`] answers
+    /// `None` before giving more.
+    pub fn receive(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let room = self.buffer_mut();
+            let n = room.len().min(bytes.len());
+            room[..n].copy_from_slice(&bytes[..n]);
+            self.end += n;
+            self.grow = n == self.offered;
+            bytes = &bytes[n..];
+        }
+    }
+
+    /// The number of bytes received but not yet decoded.
+    pub fn buffered(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// The bytes the buffer holds, in use or not: the receiver's memory footprint.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Deliver messages that begin from now on in pieces ([`Incoming::MessageStart`],
+    /// [`Incoming::MessageData`], [`Incoming::MessageEnd`]) instead of whole.
+    ///
+    /// Pieces are not held, so `max_message_size` does not apply to them.
+    pub fn set_streaming(&mut self, streaming: bool) {
+        self.streaming = streaming;
+    }
+
+    /// Whether a message has begun and not yet ended.
+    pub fn in_message(&self) -> bool {
+        self.message.is_some()
+    }
+
+    /// Skips the rest of the message delivered in pieces (still checking its UTF-8).
+    pub fn skip_message(&mut self) {
+        if let Some(MessageState {
+            sink: Sink::Pieces { deliver, .. },
+            ..
+        }) = &mut self.message
+        {
+            *deliver = false;
+        }
+    }
+
+    /// Whether the peer's Close has arrived or the peer broke the protocol: the
+    /// receiver reads nothing more.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// What the protocol obliges us to send after the last [`Receiver::poll`]: a
+    /// pong, our answering Close, or the Close an error calls for.
+    pub fn take_reply(&mut self) -> Option<Reply> {
+        self.reply.take()
+    }
+
+    /// The next event, or `None` if more bytes are needed.
+    ///
+    /// A peer's violation fails with the matching [`Error`] and leaves a Close with its
+    /// code in [`Receiver::take_reply`]; the receiver is closed from then on.
+    pub fn poll(&mut self) -> Result<Option<Incoming<'_>>> {
+        self.poll_at_most(usize::MAX)
+    }
+
+    /// Like [`Receiver::poll`], handing on at most `max` bytes of message data at once.
+    pub fn poll_at_most(&mut self, max: usize) -> Result<Option<Incoming<'_>>> {
+        if self.closed {
+            return Err(Error::AlreadyClosed);
+        }
+        let step = match self.step(max.max(1)) {
+            Ok(Some(step)) => step,
+            Ok(None) => return Ok(None),
+            Err(error) => {
+                self.closed = true;
+                self.reply = error.close_code().map(Reply::Close);
+                return Err(error);
+            }
+        };
+        Ok(Some(match step {
+            Step::Message(message) => Incoming::Message(message),
+            Step::MessageStart(kind) => Incoming::MessageStart(kind),
+            Step::MessageData(range) => Incoming::MessageData(&self.buf[range]),
+            Step::MessageEnd => Incoming::MessageEnd,
+            Step::Ping(range) => Incoming::Ping(&self.buf[range]),
+            Step::Pong(range) => Incoming::Pong(&self.buf[range]),
+            // `step` validated the body already; parsing twice costs at most 125 bytes.
+            Step::Close(range) => {
+                Incoming::Close(CloseBody::parse(&self.buf[range]).unwrap_or(None))
+            }
+        }))
+    }
+
+    fn step(&mut self, max: usize) -> Result<Option<Step>> {
+        loop {
+            if let Some(message) = &mut self.message
+                && message.complete
+            {
+                let message = self.message.take().map(|message| message.sink);
+                match message {
+                    Some(Sink::Text(text)) => {
+                        let text = text.finish().map_err(|_| Error::InvalidUtf8)?;
+                        return Ok(Some(Step::Message(Message::Text(text))));
+                    }
+                    Some(Sink::Binary(data)) => {
+                        return Ok(Some(Step::Message(Message::Binary(data))));
+                    }
+                    Some(Sink::Pieces { utf8, deliver }) => {
+                        if let Some(utf8) = utf8 {
+                            utf8.finish().map_err(|_| Error::InvalidUtf8)?;
+                        }
+                        if deliver {
+                            return Ok(Some(Step::MessageEnd));
+                        }
+                    }
+                    None => {}
+                }
+                continue;
+            }
+            if self.frame.is_some() {
+                match self.consume_payload(max)? {
+                    Some(step) => return Ok(Some(step)),
+                    None if self.frame.is_some() && self.buffered() == 0 => return Ok(None),
+                    None => continue,
+                }
+            }
+            let input = &self.buf[self.start..self.end];
+            let (header, header_len) = match FrameHeader::decode(input, &self.decoder)? {
+                Decoded::Complete(header, len) => (header, len),
+                Decoded::Incomplete(_) => return Ok(None),
+            };
+            // Both limits were checked against `max_payload_len`, itself a `usize`.
+            let payload_len = header.payload_len as usize;
+            if header.opcode.is_control() {
+                return self.control_frame(header, header_len, payload_len);
+            }
+            if let Some(step) = self.data_frame(header, header_len, payload_len)? {
+                return Ok(Some(step));
+            }
+        }
+    }
+
+    /// Handles a whole control frame, or waits for the rest of it.
+    fn control_frame(
+        &mut self,
+        header: FrameHeader,
+        header_len: usize,
+        payload_len: usize,
+    ) -> Result<Option<Step>> {
+        if self.buffered() < header_len + payload_len {
+            return Ok(None);
+        }
+        let payload = self.start + header_len..self.start + header_len + payload_len;
+        self.start = payload.end;
+        if let Some(key) = header.mask {
+            ws_frame::apply_mask(&mut self.buf[payload.clone()], key);
+        }
+        Ok(Some(match header.opcode {
+            OpCode::Ping => {
+                self.reply = Some(Reply::Pong(self.buf[payload.clone()].into()));
+                Step::Ping(payload)
+            }
+            OpCode::Pong => Step::Pong(payload),
+            _ => {
+                let body = CloseBody::parse(&self.buf[payload.clone()])?;
+                // Echo the peer's code (RFC 6455 section 5.5.1); 1000 answers an empty body.
+                let code = body.map_or(CloseCode::NORMAL, |body| body.code);
+                self.reply = Some(Reply::Close(code));
+                self.closed = true;
+                Step::Close(payload)
+            }
+        }))
+    }
+
+    /// Starts on a data frame: checks the fragmentation rules and the size limit.
+    fn data_frame(
+        &mut self,
+        header: FrameHeader,
+        header_len: usize,
+        payload_len: usize,
+    ) -> Result<Option<Step>> {
+        let kind = match (header.opcode, &self.message) {
+            (OpCode::Continuation, None) => return Err(Error::UnexpectedContinuation),
+            (OpCode::Continuation, Some(_)) => None,
+            (_, Some(_)) => return Err(Error::UnfinishedMessage),
+            (OpCode::Text, None) => Some(MessageKind::Text),
+            (_, None) => Some(MessageKind::Binary),
+        };
+        // Pieces are handed on, not held, so only held messages count against the limit.
+        let held = match &self.message {
+            Some(message) => !matches!(message.sink, Sink::Pieces { .. }),
+            None => !self.streaming,
+        };
+        let size = self.message.as_ref().map_or(0, |message| message.size);
+        if held && size.saturating_add(payload_len) > self.max_message_size {
+            return Err(Error::MessageTooLarge {
+                max: self.max_message_size,
+            });
+        }
+        let Some(kind) = kind else {
+            self.start += header_len;
+            self.frame = Some(PayloadState {
+                len: payload_len as u64,
+                consumed: 0,
+                mask: header.mask,
+                fin: header.fin,
+            });
+            return Ok(None);
+        };
+        // The common case: a whole message in one frame, all of it buffered.
+        if header.fin && !self.streaming && self.buffered() >= header_len + payload_len {
+            let payload = self.start + header_len..self.start + header_len + payload_len;
+            self.start = payload.end;
+            if let Some(key) = header.mask {
+                ws_frame::apply_mask(&mut self.buf[payload.clone()], key);
+            }
+            let bytes = &self.buf[payload];
+            let message = match kind {
+                MessageKind::Text => {
+                    Message::Text(utf8::text_from_slice(bytes).map_err(|_| Error::InvalidUtf8)?)
+                }
+                MessageKind::Binary => Message::Binary(bytes.to_vec()),
+            };
+            return Ok(Some(Step::Message(message)));
+        }
+        self.start += header_len;
+        self.frame = Some(PayloadState {
+            len: payload_len as u64,
+            consumed: 0,
+            mask: header.mask,
+            fin: header.fin,
+        });
+        // A message in one frame gets its whole buffer at once; fragmented ones grow.
+        let capacity = if header.fin { payload_len } else { 0 };
+        let sink = match (self.streaming, kind) {
+            (true, MessageKind::Text) => Sink::Pieces {
+                utf8: Some(Utf8Validator::default()),
+                deliver: true,
+            },
+            (true, MessageKind::Binary) => Sink::Pieces {
+                utf8: None,
+                deliver: true,
+            },
+            (false, MessageKind::Text) => Sink::Text(TextBuffer::with_capacity(capacity)),
+            (false, MessageKind::Binary) => Sink::Binary(Vec::with_capacity(capacity)),
+        };
+        self.message = Some(MessageState {
+            sink,
+            size: 0,
+            complete: false,
+        });
+        Ok(self.streaming.then_some(Step::MessageStart(kind)))
+    }
+
+    /// Moves buffered payload bytes of the current data frame into its message.
+    fn consume_payload(&mut self, max: usize) -> Result<Option<Step>> {
+        let (Some(frame), Some(message)) = (&mut self.frame, &mut self.message) else {
+            return Ok(None);
+        };
+        let remaining = frame.len - frame.consumed;
+        let available = (self.end - self.start).min(max);
+        let take =
+            usize::try_from(remaining).map_or(available, |remaining| remaining.min(available));
+        let piece = self.start..self.start + take;
+        if let Some(key) = frame.mask {
+            ws_frame::apply_mask_at(
+                &mut self.buf[piece.clone()],
+                key,
+                (frame.consumed % 4) as usize,
+            );
+        }
+        self.start += take;
+        frame.consumed += take as u64;
+        message.size = message.size.saturating_add(take);
+        if frame.consumed == frame.len {
+            message.complete = frame.fin;
+            self.frame = None;
+        }
+        let bytes = &self.buf[piece.clone()];
+        match &mut message.sink {
+            Sink::Text(text) => text.push(bytes).map_err(|_| Error::InvalidUtf8)?,
+            Sink::Binary(data) => data.extend_from_slice(bytes),
+            Sink::Pieces { utf8, deliver } => {
+                if let Some(utf8) = utf8 {
+                    utf8.feed(bytes).map_err(|_| Error::InvalidUtf8)?;
+                }
+                if *deliver && take > 0 {
+                    return Ok(Some(Step::MessageData(piece)));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
