@@ -73,7 +73,11 @@ impl Handshake {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn parse_upgrade_request(headers: &HashMap<String, String>) -> Result<String, Error> {
-        let value = |name: &str| headers.get(name).map(|value| value.trim_matches([' ', '\t']));
+        let value = |name: &str| {
+            headers
+                .get(name)
+                .map(|value| value.trim_matches([' ', '\t']))
+        };
         let has_token = |name: &str, token: &str| {
             value(name).is_some_and(|value| {
                 list_elements(value.as_bytes())

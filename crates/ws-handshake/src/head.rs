@@ -1,5 +1,7 @@
+use std::fmt;
+
 use crate::Error;
-use crate::headers::{Headers, is_token, is_value_byte, is_visible_ascii};
+use crate::headers::{EscapedBytes, Headers, is_token, is_value_byte, is_visible_ascii};
 
 /// A request head: the request line and the header fields, as a
 /// [`RequestParser`](crate::RequestParser) read them.
@@ -16,7 +18,7 @@ pub struct Request {
 
 /// A response head: the status line and the header fields, as a
 /// [`ResponseParser`](crate::ResponseParser) read them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Response {
     version: (u8, u8),
     status: u16,
@@ -65,6 +67,17 @@ impl Response {
     /// The header fields.
     pub fn headers(&self) -> &Headers {
         &self.headers
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("version", &self.version)
+            .field("status", &self.status)
+            .field("reason", &EscapedBytes(&self.reason))
+            .field("headers", &self.headers)
+            .finish()
     }
 }
 
@@ -134,9 +147,16 @@ impl Head for Response {
 /// `HTTP/d.d`, the only version syntax HTTP/1 has.
 fn parse_version(bytes: &[u8]) -> Option<(u8, u8)> {
     match *bytes {
-        [b'H', b'T', b'T', b'P', b'/', major @ b'0'..=b'9', b'.', minor @ b'0'..=b'9'] => {
-            Some((major - b'0', minor - b'0'))
-        }
+        [
+            b'H',
+            b'T',
+            b'T',
+            b'P',
+            b'/',
+            major @ b'0'..=b'9',
+            b'.',
+            minor @ b'0'..=b'9',
+        ] => Some((major - b'0', minor - b'0')),
         _ => None,
     }
 }
@@ -144,8 +164,14 @@ fn parse_version(bytes: &[u8]) -> Option<(u8, u8)> {
 /// Three digits, the first not zero.
 fn parse_status(bytes: &[u8]) -> Option<u16> {
     match *bytes {
-        [hundreds @ b'1'..=b'9', tens @ b'0'..=b'9', units @ b'0'..=b'9'] => Some(
-            u16::from(hundreds - b'0') * 100 + u16::from(tens - b'0') * 10 + u16::from(units - b'0'),
+        [
+            hundreds @ b'1'..=b'9',
+            tens @ b'0'..=b'9',
+            units @ b'0'..=b'9',
+        ] => Some(
+            u16::from(hundreds - b'0') * 100
+                + u16::from(tens - b'0') * 10
+                + u16::from(units - b'0'),
         ),
         _ => None,
     }

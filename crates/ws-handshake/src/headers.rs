@@ -1,3 +1,5 @@
+use std::fmt;
+
 use crate::{Error, Misuse};
 
 /// The header fields of a parsed head, in the order they arrived.
@@ -18,7 +20,7 @@ use crate::{Error, Misuse};
 /// assert!(headers.contains_token("connection", "upgrade"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Headers {
     fields: Vec<(String, Vec<u8>)>,
 }
@@ -84,6 +86,24 @@ impl Headers {
     /// The value of a field that must appear exactly once.
     pub(crate) fn exactly_one(&self, name: &'static str) -> Result<&[u8], Error> {
         self.at_most_one(name)?.ok_or(Error::MissingHeader(name))
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|(name, value)| (name, EscapedBytes(value))))
+            .finish()
+    }
+}
+
+/// Shows bytes as an escaped string in `Debug` output: readable for text, exact for
+/// anything else.
+pub(crate) struct EscapedBytes<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Debug for EscapedBytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", self.0.escape_ascii())
     }
 }
 

@@ -320,7 +320,11 @@ mod tests {
         for end in 1..head.len() {
             assert_eq!(parser.resume(&head[..end]), Ok(Parsed::Partial));
             assert_eq!(parser.scanned, end);
-            assert!(parser.examined <= 2 * end, "examined {} of {end}", parser.examined);
+            assert!(
+                parser.examined <= 2 * end,
+                "examined {} of {end}",
+                parser.examined
+            );
         }
         assert!(matches!(parser.resume(&head), Ok(Parsed::Complete(_, len)) if len == head.len()));
         assert!(parser.examined <= 2 * head.len());

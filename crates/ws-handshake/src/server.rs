@@ -1,6 +1,8 @@
 use crate::accept::{accept_key, is_valid_key};
 use crate::head::ascii_to_string;
-use crate::headers::{Field, Headers, is_token, is_visible_ascii, write_caller_fields, write_field};
+use crate::headers::{
+    Field, Headers, is_token, is_visible_ascii, write_caller_fields, write_field,
+};
 use crate::{Error, Misuse, Request};
 
 /// A client's opening handshake that passed every check of RFC 6455 section 4.2.1,
@@ -156,7 +158,10 @@ impl UpgradeRequest {
 
     /// The target's query, after the first `?`, still percent-encoded.
     pub fn query(&self) -> Option<&str> {
-        self.request.target().split_once('?').map(|(_, query)| query)
+        self.request
+            .target()
+            .split_once('?')
+            .map(|(_, query)| query)
     }
 
     /// The `Sec-WebSocket-Key`, as the client sent it.
@@ -225,7 +230,11 @@ impl<'a> AcceptResponse<'a> {
     /// Adds a header field, such as `Set-Cookie`. A name that is not a token, a value
     /// with CR, LF or another control byte, or a field this builder writes itself makes
     /// [`AcceptResponse::to_bytes`] fail with [`Error::Misuse`].
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> AcceptResponse<'a> {
+    pub fn header(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<Vec<u8>>,
+    ) -> AcceptResponse<'a> {
         self.headers.push((name.into(), value.into()));
         self
     }
