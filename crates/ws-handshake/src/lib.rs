@@ -55,6 +55,11 @@
 //!
 //! Frames, sockets and TLS belong to the crates above; this one sees only heads.
 //!
+//! # Features
+//!
+//! None. The crate needs `std`, and depends only on `base64`, `getrandom` (for the
+//! client's key) and `sha1_smol` (for the accept key).
+//!
 //! # Unsafe
 //!
 //! None: `#![forbid(unsafe_code)]`. The line search reads eight bytes at a time through

@@ -83,8 +83,9 @@ impl UpgradeRequest {
     /// listing `upgrade`, one `Sec-WebSocket-Version: 13`, one `Sec-WebSocket-Key` that
     /// is base64 for 16 bytes, at most one `Origin`, and subprotocols that are tokens.
     ///
-    /// The request is borrowed, so a server can still answer it as plain HTTP when
-    /// this fails; [`Error::rejection`] gives the answer for a broken handshake.
+    /// The request is borrowed (and copied into the result), so a server can still
+    /// answer it as plain HTTP when this fails; [`Error::rejection`] gives the answer
+    /// for a broken handshake.
     pub fn from_request(request: &Request) -> Result<UpgradeRequest, Error> {
         if request.method() != "GET" {
             return Err(Error::MethodNotGet);
