@@ -2,6 +2,8 @@
 //! that moves bytes and obligations between the socket and the sans-IO parts.
 
 use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use ws_frame::CloseCode;
@@ -53,6 +55,50 @@ impl<T: Socket + ?Sized> Socket for Box<T> {
     }
 }
 
+/// Asks a connection to close from another thread: a server shutting down, say.
+///
+/// The connection acts at its next read or send, or as soon as a blocked read returns;
+/// to wake a read blocked on a socket, shut the socket's reading side down
+/// (`TcpStream::shutdown(Shutdown::Read)`) after the request. It then sends a Close
+/// with the code, ends, and reports [`Error::Closed`] with that code.
+///
+/// ```
+/// use std::io::Cursor;
+/// use ws_stream::{CloseCode, CloseRequest, Stream};
+///
+/// let mut stream = Stream::new(Cursor::new(Vec::new()), false);
+/// let request = CloseRequest::new();
+/// stream.set_close_request(request.clone());
+/// request.request(CloseCode::GOING_AWAY);
+/// let error = stream.read_message().unwrap_err();
+/// assert!(matches!(error, ws_stream::Error::Closed(frame) if frame.code == CloseCode::GOING_AWAY));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CloseRequest(Arc<AtomicU16>);
+
+impl CloseRequest {
+    /// A request not yet made.
+    pub fn new() -> CloseRequest {
+        CloseRequest::default()
+    }
+
+    /// Asks every connection holding this request to close with `code`; the first
+    /// request made wins.
+    pub fn request(&self, code: CloseCode) {
+        self.0
+            .compare_exchange(0, code.as_u16(), Ordering::AcqRel, Ordering::Acquire)
+            .ok();
+    }
+
+    /// The code asked for, if a request was made.
+    pub fn requested(&self) -> Option<CloseCode> {
+        match self.0.load(Ordering::Acquire) {
+            0 => None,
+            code => Some(CloseCode::new(code)),
+        }
+    }
+}
+
 /// [`Socket`]'s operations for a reader type, captured where the bound is known.
 pub(crate) struct SocketOps<R> {
     set_read_timeout: fn(&R, Option<Duration>) -> io::Result<()>,
@@ -92,6 +138,7 @@ pub(crate) struct ReadState<R> {
     close_deadline: Option<Instant>,
     socket: Option<SocketOps<R>>,
     applied_timeout: Option<Duration>,
+    close_request: Option<CloseRequest>,
     pub(crate) ended: Option<CloseFrame>,
 }
 
@@ -153,12 +200,36 @@ impl<R: Read> ReadState<R> {
             close_deadline: None,
             socket: None,
             applied_timeout: None,
+            close_request: None,
             ended: None,
         }
     }
 
     pub(crate) fn set_socket(&mut self, ops: SocketOps<R>) {
         self.socket = Some(ops);
+    }
+
+    pub(crate) fn set_close_request(&mut self, request: CloseRequest) {
+        self.close_request = Some(request);
+    }
+
+    /// Closes the connection if another thread asked for it, answering the error to report.
+    pub(crate) fn honour_close_request(
+        &mut self,
+        io: &mut R,
+        out: &mut impl Outbox<R>,
+    ) -> Option<Error> {
+        let code = self.close_request.as_ref()?.requested()?;
+        if self.ended.is_none() {
+            out.send(io, &mut |sender| match sender.is_closed() {
+                true => Ok(()),
+                false => sender.close(code, ""),
+            })
+            .ok();
+            self.ended = Some(CloseFrame::new(code, ""));
+            self.finish(io, out);
+        }
+        Some(Error::Closed(CloseFrame::new(code, "")))
     }
 
     /// Reads events until `on_event` keeps one, answering what the protocol requires.
@@ -203,7 +274,12 @@ impl<R: Read> ReadState<R> {
             match step {
                 Step::Kept(kept) => return Ok(kept),
                 Step::Skipped => {}
-                Step::NeedMore => self.fill(io, out)?,
+                Step::NeedMore => {
+                    if let Some(error) = self.honour_close_request(io, out) {
+                        return Err(error);
+                    }
+                    self.fill(io, out)?;
+                }
                 Step::Closed(kept, frame) => {
                     self.ended = Some(frame.clone());
                     self.finish(io, out);
@@ -227,6 +303,11 @@ impl<R: Read> ReadState<R> {
                 self.apply_read_timeout(io)?;
             }
             let result = io.read(self.receiver.buffer_mut());
+            if !matches!(result, Ok(1..))
+                && let Some(error) = self.honour_close_request(io, out)
+            {
+                return Err(error);
+            }
             match result {
                 Ok(0) => {
                     let frame = CloseFrame::new(CloseCode::ABNORMAL, "");
@@ -339,6 +420,7 @@ impl<R: Read> ReadState<R> {
             close_deadline: self.close_deadline,
             socket: self.socket.map(|_| SocketOps::new()),
             applied_timeout: self.applied_timeout,
+            close_request: self.close_request,
             ended: self.ended,
         }
     }

@@ -46,9 +46,10 @@ impl fmt::Display for CloseFrame {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The connection has ended: the peer closed it (its code and reason), or the
-    /// stream ended without a Close frame (code 1006). Not a failure when the code
-    /// is normal; see [`Error::is_closed`].
+    /// The connection has ended: the peer closed it (its code and reason), the
+    /// stream ended without a Close frame (code 1006), or a
+    /// [`CloseRequest`](crate::CloseRequest) closed it (its code). Not a failure when
+    /// the code is normal; see [`Error::is_closed`].
     Closed(CloseFrame),
     /// The connection ended earlier; nothing more can be read or sent.
     AlreadyClosed,

@@ -62,7 +62,7 @@ mod stream;
 mod utf8;
 
 pub use config::{Config, Role};
-pub use driver::Socket;
+pub use driver::{CloseRequest, Socket};
 pub use error::{CloseFrame, Error, Result};
 pub use message::{Message, MessageKind};
 pub use proto::PreparedMessage;

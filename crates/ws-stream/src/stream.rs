@@ -2,7 +2,7 @@ use std::io::{self, Read, Write};
 
 use ws_frame::CloseCode;
 
-use crate::driver::{Direct, ReadState, Socket, SocketOps, write_pending};
+use crate::driver::{CloseRequest, Direct, ReadState, Socket, SocketOps, write_pending};
 use crate::proto::{Incoming, Sender};
 use crate::utf8::Utf8Validator;
 use crate::{CloseFrame, Config, Error, Message, MessageKind, PreparedMessage, Result, Role};
@@ -225,6 +225,11 @@ impl<S: Read + Write> Stream<S> {
         Ok(())
     }
 
+    /// Lets another thread ask this connection to close; see [`CloseRequest`].
+    pub fn set_close_request(&mut self, request: CloseRequest) {
+        self.read.set_close_request(request);
+    }
+
     /// How the connection ended, once it has: the peer's Close (1005 if it gave no
     /// code), the code we sent when the peer broke the protocol, or 1006 if the stream
     /// ended or the close timeout passed without a Close.
@@ -286,6 +291,13 @@ impl<S: Read + Write> Stream<S> {
 
     fn queue(&mut self, queue: impl FnOnce(&mut Sender) -> Result<()>) -> Result<()> {
         if self.read.ended.is_some() {
+            return Err(Error::AlreadyClosed);
+        }
+        if self
+            .read
+            .honour_close_request(&mut self.io, &mut Direct(&mut self.sender))
+            .is_some()
+        {
             return Err(Error::AlreadyClosed);
         }
         queue(&mut self.sender)?;
