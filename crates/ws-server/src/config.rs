@@ -1,0 +1,142 @@
+use std::time::Duration;
+
+use ws_handshake::Limits;
+
+/// How the server treats connections: limits, timeouts and what it negotiates.
+///
+/// ```
+/// use std::time::Duration;
+/// use ws_server::ServerConfig;
+///
+/// let config = ServerConfig::default()
+///     .max_connections(10_000)
+///     .allowed_origins(["https://example.com"])
+///     .protocols(["chat.v2", "chat.v1"])
+///     .idle_timeout(Some(Duration::from_secs(60)));
+/// assert_eq!(config.max_connections, 10_000);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// Connections served at once; beyond it, new ones get `503 Service Unavailable`
+    /// and are closed without taking a thread.
+    ///
+    /// Default: 1024. Each connection is a thread; a thousand blocked threads cost
+    /// little memory (their stacks are touched only as deep as they run), but more
+    /// should be a deliberate choice.
+    pub max_connections: usize,
+    /// How long a client (and a TLS acceptor) has to complete its handshake, from the
+    /// moment the connection is accepted: a client that sends its head a byte at a time
+    /// (slowloris) loses its connection when it runs out.
+    ///
+    /// Default: 10 s, as python-websockets' `open_timeout`.
+    pub handshake_timeout: Duration,
+    /// How long a connection may stay silent before it is closed with 1011; it is the
+    /// connection's read timeout. Pair it with [`ServerConfig::ping_interval`] so that
+    /// live but quiet clients are pinged and answer.
+    ///
+    /// Default: `None`: connections may idle forever, as with tungstenite.
+    pub idle_timeout: Option<Duration>,
+    /// After this long without hearing from a client, ping it.
+    ///
+    /// Default: `None`.
+    pub ping_interval: Option<Duration>,
+    /// How long one write to a client may block before the connection is given up:
+    /// keeps a client that stopped reading from holding a broadcaster.
+    ///
+    /// Default: 30 s.
+    pub write_timeout: Option<Duration>,
+    /// Subprotocols the server speaks, best first. The first one a client offers that
+    /// is in this list is chosen, unless an [`on_upgrade`](crate::Server::on_upgrade)
+    /// check chooses. Default: none.
+    pub protocols: Vec<String>,
+    /// If set, browsers may connect only from these origins (such as
+    /// `https://example.com`); others get 403. Requests without `Origin` (non-browser
+    /// clients) are let through. Default: `None`, any origin.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Limits on the HTTP head. Default: [`Limits::default`] (8 KiB, 64 fields).
+    pub limits: Limits,
+    /// Limits and timers of each connection once upgraded; its `ping_interval` and
+    /// `idle_timeout` are replaced by the fields above.
+    pub stream: ws_stream::Config,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            max_connections: 1024,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: None,
+            ping_interval: None,
+            write_timeout: Some(Duration::from_secs(30)),
+            protocols: Vec::new(),
+            allowed_origins: None,
+            limits: Limits::default(),
+            stream: ws_stream::Config::default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Sets [`ServerConfig::max_connections`].
+    pub fn max_connections(mut self, max: usize) -> ServerConfig {
+        self.max_connections = max;
+        self
+    }
+
+    /// Sets [`ServerConfig::handshake_timeout`].
+    pub fn handshake_timeout(mut self, timeout: Duration) -> ServerConfig {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServerConfig::idle_timeout`].
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> ServerConfig {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServerConfig::ping_interval`].
+    pub fn ping_interval(mut self, interval: Option<Duration>) -> ServerConfig {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// Sets [`ServerConfig::write_timeout`].
+    pub fn write_timeout(mut self, timeout: Option<Duration>) -> ServerConfig {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServerConfig::protocols`].
+    pub fn protocols<I: IntoIterator<Item = S>, S: Into<String>>(mut self, protocols: I) -> ServerConfig {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`ServerConfig::allowed_origins`].
+    pub fn allowed_origins<I: IntoIterator<Item = S>, S: Into<String>>(mut self, origins: I) -> ServerConfig {
+        self.allowed_origins = Some(origins.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets [`ServerConfig::limits`].
+    pub fn limits(mut self, limits: Limits) -> ServerConfig {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets [`ServerConfig::stream`].
+    pub fn stream(mut self, config: ws_stream::Config) -> ServerConfig {
+        self.stream = config;
+        self
+    }
+
+    /// The connection config with this server's timers in it.
+    pub(crate) fn stream_config(&self) -> ws_stream::Config {
+        self.stream
+            .clone()
+            .ping_interval(self.ping_interval)
+            .idle_timeout(self.idle_timeout)
+    }
+}

@@ -1,0 +1,75 @@
+//! A WebSocket server: routes by path, a thread per connection, limits against abuse,
+//! broadcast, and graceful shutdown.
+//!
+//! ```
+//! use ws_server::Server;
+//!
+//! let mut server = Server::new("127.0.0.1:0");
+//! server.on_connect("/echo", |stream, _path| {
+//!     while let Ok(message) = stream.read_message() {
+//!         stream.send(&message)?;
+//!     }
+//!     Ok(())
+//! })?;
+//! let handle = server.spawn()?;
+//!
+//! // Any client will do; here, the sans-IO handshake and stream crates by hand.
+//! let mut tcp = std::net::TcpStream::connect(handle.local_addr())?;
+//! let (request, pending) = ws_handshake::ClientRequest::new("localhost", "/echo").build()?;
+//! std::io::Write::write_all(&mut tcp, &request)?;
+//! let mut buf = vec![0; 1024];
+//! let n = std::io::Read::read(&mut tcp, &mut buf)?;
+//! let ws_handshake::Parsed::Complete(response, used) =
+//!     ws_handshake::ResponseParser::default().parse(&buf[..n])?
+//! else {
+//!     panic!("the 101 arrives in one read on loopback")
+//! };
+//! pending.validate(response)?;
+//! let mut client = ws_stream::Stream::from_upgrade(tcp, ws_stream::Role::Client, Default::default(), &buf[used..n]);
+//! client.send_text("hello")?;
+//! assert_eq!(client.read_message()?.as_text(), Some("hello"));
+//! client.close()?;
+//! handle.shutdown();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Overview
+//!
+//! - [`Server`]: `Server::new(addr)`, routes with [`Server::on_connect`] (the
+//!   estd-websockets form) or [`Server::on_connect_split`], pages with
+//!   [`Server::on_http`], an admission check with [`Server::on_upgrade`], then
+//!   [`Server::run`] or [`Server::spawn`] (which gives a [`ServerHandle`] with the bound
+//!   address and [`ServerHandle::shutdown`]).
+//! - [`ServerConfig`]: connection limit, handshake, idle and write timeouts, origin
+//!   allowlist, subprotocols; each default documented.
+//! - [`Broadcast`]: send one message, encoded once, to many connections.
+//! - [`accept`] and [`accept_with`]: the handshake on a stream you already hold;
+//!   [`Server::handle_upgrade`] for servers with their own HTTP stack.
+//! - [`Acceptor`]: how a TCP connection becomes the stream (ws-tls plugs TLS in here).
+//!
+//! # Defences
+//!
+//! A client that sends its head slowly is cut off at the handshake timeout; a full
+//! server answers 503 without starting a thread; requests that are not upgrades, go
+//! to unknown paths or come from foreign origins get 426, 404 or 403 with a short body;
+//! a handler that fails or panics closes its own connection with 1011 and nothing else.
+//!
+//! # Unsafe
+//!
+//! None.
+#![forbid(unsafe_code)]
+
+mod broadcast;
+mod config;
+mod error;
+mod handshake;
+mod request;
+mod server;
+
+pub use broadcast::{Broadcast, Member};
+pub use config::ServerConfig;
+pub use error::{Error, HandlerResult};
+pub use handshake::{accept, accept_with};
+pub use request::{Accept, HttpResponse, Request};
+pub use server::{Acceptor, Plain, Server, ServerHandle};
+pub use ws_handshake::Rejection;
