@@ -1,0 +1,10 @@
+//! Integration tests for ws-stream, in one binary: receiving and reassembly, UTF-8,
+//! pings, the close handshake and close codes, limits, sending, message readers and
+//! writers, keep-alive, split halves, non-blocking streams, and tungstenite interop.
+#![allow(clippy::unwrap_used)]
+
+mod close;
+mod control;
+mod receive;
+mod support;
+mod utf8;
