@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the real peers the interoperability tests talk to, if they are missing:
+# Python `websockets` in tests/peers/.venv, Node `ws` in tests/peers/node_modules,
+# and Debian's Chromium and tinyproxy. Safe to run again: it only adds what is absent.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import websockets' 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+fi
+
+if [ ! -d node_modules/ws ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ] || missing+=(tinyproxy)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
