@@ -300,6 +300,14 @@ impl<R: Read> ReadState<R> {
         let timed = self.keepalive.is_enabled() || self.close_deadline.is_some();
         loop {
             if timed {
+                // A peer that never pauses never lets a read time out, so the close
+                // deadline is also checked before each read.
+                if self
+                    .close_deadline
+                    .is_some_and(|deadline| Instant::now() >= deadline)
+                {
+                    return self.on_timer(io, out);
+                }
                 self.apply_read_timeout(io)?;
             }
             let result = io.read(self.receiver.buffer_mut());
@@ -407,7 +415,15 @@ impl<R: Read> ReadState<R> {
             return;
         }
         let mut scratch = [0; 256];
-        while matches!(io.read(&mut scratch), Ok(n) if n > 0) {}
+        while matches!(io.read(&mut scratch), Ok(n) if n > 0) {
+            // A server that keeps sending would otherwise keep us here past the timeout.
+            if self
+                .close_deadline
+                .is_some_and(|deadline| Instant::now() >= deadline)
+            {
+                break;
+            }
+        }
     }
 
     /// Rebuilds the state for the reading half of a split stream.

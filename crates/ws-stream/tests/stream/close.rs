@@ -3,6 +3,7 @@
 
 use std::io::{Cursor, Read, Write};
 use std::net::TcpStream;
+use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
@@ -378,6 +379,45 @@ fn close_gives_up_after_the_close_timeout_when_the_peer_stays_silent() {
             Some(CloseCode::ABNORMAL)
         );
         assert!(matches!(stream.send_text("x"), Err(Error::AlreadyClosed)));
+    }
+}
+
+/// The peer keeps sending messages without a pause and never answers our Close: the
+/// close timeout still ends close(), although no read ever times out.
+#[test]
+fn close_gives_up_after_the_close_timeout_when_the_peer_keeps_talking() {
+    for role in ROLES {
+        let (ours, mut talker_socket) = tcp_pair();
+        let config = Config::default().close_timeout(Duration::from_millis(200));
+        let mut stream = Stream::with_config(ours, role, config);
+        stream.enable_socket_control();
+        talker_socket
+            .set_write_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let talker = thread::spawn(move || {
+            let chatter = peer_frame(role, TEXT, true, b"chatter").repeat(500);
+            while done_rx.try_recv().is_err() {
+                if talker_socket.write_all(&chatter).is_err() {
+                    break;
+                }
+            }
+        });
+        let (result_tx, result_rx) = mpsc::channel();
+        thread::spawn(move || {
+            let result = stream.close().map(|()| stream.close_frame().cloned());
+            result_tx.send(result).ok();
+        });
+        let result = result_rx
+            .recv_timeout(STUCK)
+            .expect("close() must end when the close timeout passes");
+        drop(done_tx);
+        talker.join().unwrap();
+        assert_eq!(
+            result.unwrap().map(|frame| frame.code),
+            Some(CloseCode::ABNORMAL),
+            "{role:?}"
+        );
     }
 }
 
