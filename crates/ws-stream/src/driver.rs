@@ -363,7 +363,12 @@ impl<R: Read> ReadState<R> {
             return Err(Error::CloseTimeout);
         }
         match self.keepalive.poll(now) {
-            Some(Timer::Ping) => out.send(io, &mut |sender| sender.ping(b"")),
+            // After our Close nothing more may be sent, and a ping refused with
+            // `AlreadyClosed` would end the close handshake before the peer answers.
+            Some(Timer::Ping) => out.send(io, &mut |sender| match sender.is_closed() {
+                true => Ok(()),
+                false => sender.ping(b""),
+            }),
             Some(Timer::Expired) => {
                 out.send(io, &mut |sender| {
                     sender.close(CloseCode::INTERNAL_ERROR, "keepalive timeout")
