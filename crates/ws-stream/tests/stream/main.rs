@@ -5,6 +5,8 @@
 
 mod close;
 mod control;
+mod limits;
 mod receive;
+mod send;
 mod support;
 mod utf8;
