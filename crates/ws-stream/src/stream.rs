@@ -352,8 +352,14 @@ impl<S: Read + Write> MessageWriter<'_, S> {
 
     fn send_piece(&mut self, piece: &[u8]) -> io::Result<()> {
         let kind = self.kind;
+        // A single large write must not become a frame over the documented size.
+        let max = self.stream.max_piece;
         self.stream
-            .queue(|sender| sender.send_piece(kind, piece, false))
+            .queue(|sender| {
+                piece
+                    .chunks(max)
+                    .try_for_each(|chunk| sender.send_piece(kind, chunk, false))
+            })
             .map_err(into_io_error)
     }
 }
