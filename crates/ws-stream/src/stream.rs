@@ -126,7 +126,11 @@ impl<S: Read + Write> Stream<S> {
     /// checked as UTF-8 on the way), and `max_message_size` does not apply. Dropping
     /// the reader early skips the rest of the message.
     pub fn message_reader(&mut self) -> Result<MessageReader<'_, S>> {
-        if self.read.receiver.in_message() {
+        if self.read.ended.is_some() {
+            return Err(Error::AlreadyClosed);
+        }
+        // The rest of a message a dropped reader skips is passed over on the way.
+        if self.read.receiver.in_message() && !self.read.receiver.is_skipping() {
             return Err(Error::MessageInProgress);
         }
         self.read.receiver.set_streaming(true);

@@ -206,6 +206,17 @@ impl Receiver {
         }
     }
 
+    /// Whether the message in progress is being skipped ([`Receiver::skip_message`]).
+    pub(crate) fn is_skipping(&self) -> bool {
+        matches!(
+            &self.message,
+            Some(MessageState {
+                sink: Sink::Pieces { deliver: false, .. },
+                ..
+            })
+        )
+    }
+
     /// Whether the peer's Close has arrived or the peer broke the protocol: the
     /// receiver reads nothing more.
     pub fn is_closed(&self) -> bool {

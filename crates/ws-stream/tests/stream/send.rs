@@ -363,6 +363,30 @@ fn message_reader_reports_the_peer_close() {
         Some(Error::Closed(frame)) if frame.code.as_u16() == 1001
     ));
     drop(reader);
+    assert!(matches!(stream.message_reader(), Err(Error::AlreadyClosed)));
+    assert!(matches!(stream.read_message(), Err(Error::AlreadyClosed)));
+}
+
+/// After a reader is dropped early, the next message can be read with a reader too,
+/// even though the rest of the skipped message has not been read yet.
+#[test]
+fn a_new_message_reader_skips_what_the_dropped_one_left() {
+    for role in ROLES {
+        let payload = pattern(50_000);
+        let mut input = peer_frame(role, TEXT, false, &[b'a'; 20_000]);
+        input.extend(peer_frame(role, CONT, true, &[b'b'; 20_000]));
+        input.extend(peer_frame(role, BINARY, true, &payload));
+        let mut stream = wire(role, input);
+        let mut reader = stream.message_reader().unwrap();
+        let mut first = [0; 10];
+        reader.read_exact(&mut first).unwrap();
+        drop(reader);
+        let mut reader = stream.message_reader().unwrap();
+        assert_eq!(reader.kind(), MessageKind::Binary);
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        assert_eq!(out, payload);
+    }
 }
 
 /// A message reader between two of our endpoints, with data flowing in both directions.
