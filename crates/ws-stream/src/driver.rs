@@ -138,6 +138,9 @@ pub(crate) struct ReadState<R> {
     close_deadline: Option<Instant>,
     socket: Option<SocketOps<R>>,
     applied_timeout: Option<Duration>,
+    /// A reply's write would block: retry before the next read, or it waits for the
+    /// application's next send.
+    reply_blocked: bool,
     close_request: Option<CloseRequest>,
     pub(crate) ended: Option<CloseFrame>,
 }
@@ -200,6 +203,7 @@ impl<R: Read> ReadState<R> {
             close_deadline: None,
             socket: None,
             applied_timeout: None,
+            reply_blocked: false,
             close_request: None,
             ended: None,
         }
@@ -269,7 +273,8 @@ impl<R: Read> ReadState<R> {
             if let Some(reply) = self.receiver.take_reply() {
                 // A reply that cannot be written means a broken stream, which the next
                 // read reports; the event in hand is still the caller's.
-                out.send(io, &mut |sender| sender.reply(reply)).ok();
+                let sent = out.send(io, &mut |sender| sender.reply(reply));
+                self.reply_blocked = matches!(sent, Err(error) if error.is_would_block());
             }
             match step {
                 Step::Kept(kept) => return Ok(kept),
@@ -277,6 +282,10 @@ impl<R: Read> ReadState<R> {
                 Step::NeedMore => {
                     if let Some(error) = self.honour_close_request(io, out) {
                         return Err(error);
+                    }
+                    if self.reply_blocked {
+                        let sent = out.send(io, &mut |_| Ok(()));
+                        self.reply_blocked = matches!(sent, Err(error) if error.is_would_block());
                     }
                     self.fill(io, out)?;
                 }
@@ -441,6 +450,7 @@ impl<R: Read> ReadState<R> {
             close_deadline: self.close_deadline,
             socket: self.socket.map(|_| SocketOps::new()),
             applied_timeout: self.applied_timeout,
+            reply_blocked: self.reply_blocked,
             close_request: self.close_request,
             ended: self.ended,
         }

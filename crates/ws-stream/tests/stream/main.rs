@@ -6,6 +6,7 @@
 mod close;
 mod control;
 mod limits;
+mod nonblocking;
 mod receive;
 mod send;
 mod support;

@@ -1,0 +1,237 @@
+//! `WouldBlock` and `Interrupted` from the stream lose and duplicate nothing: reads that
+//! come one byte at a time between refusals, writes that take one byte at a time.
+
+use std::io::{self, Read, Write};
+
+use ws_stream::{Event, Message, Result, Role, Stream};
+
+use crate::support::*;
+
+/// A stream that refuses every other call, alternating `WouldBlock` and `Interrupted`,
+/// and moves one byte per successful call. At the end of its input it would block.
+#[derive(Debug, Default)]
+struct Flaky {
+    input: Vec<u8>,
+    at: usize,
+    output: Vec<u8>,
+    reads: usize,
+    writes: usize,
+}
+
+impl Flaky {
+    fn new(input: Vec<u8>) -> Flaky {
+        Flaky {
+            input,
+            ..Flaky::default()
+        }
+    }
+}
+
+fn refusal(call: usize) -> Option<io::Error> {
+    match call % 4 {
+        0 => Some(io::ErrorKind::WouldBlock.into()),
+        2 => Some(io::ErrorKind::Interrupted.into()),
+        _ => None,
+    }
+}
+
+impl Read for Flaky {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reads += 1;
+        if let Some(error) = refusal(self.reads) {
+            return Err(error);
+        }
+        match self.input.get(self.at) {
+            Some(&byte) if !buf.is_empty() => {
+                buf[0] = byte;
+                self.at += 1;
+                Ok(1)
+            }
+            Some(_) => Ok(0),
+            None => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+impl Write for Flaky {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writes += 1;
+        if let Some(error) = refusal(self.writes) {
+            return Err(error);
+        }
+        match buf.first() {
+            Some(&byte) => {
+                self.output.push(byte);
+                Ok(1)
+            }
+            None => Ok(0),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Calls `op` until it stops failing with `WouldBlock`.
+fn retry<T>(mut op: impl FnMut() -> Result<T>) -> T {
+    for _ in 0..1_000_000 {
+        match op() {
+            Err(error) if error.is_would_block() => {}
+            other => return other.unwrap(),
+        }
+    }
+    panic!("still blocked after a million tries");
+}
+
+fn sample_input(role: Role) -> (Vec<u8>, Vec<Message>, Vec<Vec<u8>>) {
+    let mut input = Vec::new();
+    let mut messages = Vec::new();
+    let mut pings = Vec::new();
+    for i in 0..20u8 {
+        let text = format!("message {i} – κόσμε 🎉");
+        let bytes = text.as_bytes();
+        let cut = usize::from(i) % bytes.len();
+        input.extend(peer_frame(role, TEXT, false, &bytes[..cut]));
+        input.extend(peer_frame(role, PING, true, &[i; 3]));
+        pings.push(vec![i; 3]);
+        input.extend(peer_frame(role, CONT, true, &bytes[cut..]));
+        messages.push(Message::text(text));
+        let binary = pattern(usize::from(i) * 50);
+        input.extend(peer_frame(role, BINARY, true, &binary));
+        messages.push(Message::binary(binary));
+    }
+    (input, messages, pings)
+}
+
+#[test]
+fn reads_lose_and_duplicate_nothing() {
+    for role in ROLES {
+        let (input, messages, pings) = sample_input(role);
+        let mut stream = Stream::with_role(Flaky::new(input), role);
+        let mut received = Vec::new();
+        for _ in 0..messages.len() {
+            received.push(retry(|| stream.read_message()));
+        }
+        assert_eq!(received, messages);
+        retry(|| stream.flush());
+        let pongs: Vec<_> = parse_frames(&stream.get_ref().output)
+            .into_iter()
+            .map(|f| {
+                assert_eq!(f.opcode, PONG);
+                f.payload
+            })
+            .collect();
+        assert_eq!(pongs, pings, "{role:?}: every pong exactly once");
+    }
+}
+
+#[test]
+fn events_lose_and_duplicate_nothing() {
+    for role in ROLES {
+        let (input, messages, pings) = sample_input(role);
+        let mut stream = Stream::with_role(Flaky::new(input), role);
+        let mut got_messages = Vec::new();
+        let mut got_pings = Vec::new();
+        while got_messages.len() < messages.len() {
+            match retry(|| stream.read_event()) {
+                Event::Message(message) => got_messages.push(message),
+                Event::Ping(payload) => got_pings.push(payload),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(got_messages, messages);
+        assert_eq!(got_pings, pings);
+    }
+}
+
+/// The application only reads; pongs whose writes would block go out on later reads.
+#[test]
+fn pongs_go_out_while_the_application_only_reads() {
+    for role in ROLES {
+        let (input, messages, pings) = sample_input(role);
+        let mut stream = Stream::with_role(Flaky::new(input), role);
+        for _ in 0..messages.len() {
+            retry(|| stream.read_message());
+        }
+        // Nothing more arrives; keep polling as a non-blocking application does.
+        for _ in 0..100 {
+            assert!(stream.read_message().unwrap_err().is_would_block());
+        }
+        let pongs: Vec<_> = parse_frames(&stream.get_ref().output)
+            .into_iter()
+            .map(|f| f.payload)
+            .collect();
+        assert_eq!(pongs, pings, "{role:?}");
+    }
+}
+
+#[test]
+fn writes_one_byte_at_a_time_complete_with_flush() {
+    for role in ROLES {
+        let mut stream = Stream::with_role(Flaky::new(Vec::new()), role);
+        let mut sent = Vec::new();
+        for i in 0..20usize {
+            let message = if i % 2 == 0 {
+                Message::text(format!("text {i} é"))
+            } else {
+                Message::binary(pattern(i * 40))
+            };
+            match stream.send(&message) {
+                Ok(()) => {}
+                // Queued: finishing it is flush()'s job, not a second send.
+                Err(error) if error.is_would_block() => retry(|| stream.flush()),
+                Err(other) => panic!("{other:?}"),
+            }
+            sent.push(message);
+            if i % 5 == 0 {
+                match stream.ping([i as u8]) {
+                    Ok(()) => {}
+                    Err(error) if error.is_would_block() => retry(|| stream.flush()),
+                    Err(other) => panic!("{other:?}"),
+                }
+            }
+        }
+        let frames = parse_frames(&stream.get_ref().output);
+        let data: Vec<_> = frames
+            .iter()
+            .filter(|f| f.opcode != PING)
+            .map(|f| {
+                assert!(f.fin);
+                match f.opcode {
+                    TEXT => Message::text(String::from_utf8(f.payload.clone()).unwrap()),
+                    _ => Message::binary(f.payload.clone()),
+                }
+            })
+            .collect();
+        assert_eq!(data, sent);
+        let pings: Vec<_> = frames
+            .iter()
+            .filter(|f| f.opcode == PING)
+            .map(|f| f.payload.clone())
+            .collect();
+        assert_eq!(pings, [[0], [5], [10], [15]]);
+    }
+}
+
+/// Sends that queue behind a blocked write still come out whole and in order.
+#[test]
+fn sends_queue_behind_a_blocked_write() {
+    let mut stream = Stream::with_role(Flaky::new(Vec::new()), Role::Server);
+    let mut blocked = 0;
+    for i in 0..10u8 {
+        match stream.send_binary([i; 300]) {
+            Ok(()) => {}
+            Err(error) if error.is_would_block() => blocked += 1,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(blocked > 0);
+    retry(|| stream.flush());
+    let payloads: Vec<_> = parse_frames(&stream.get_ref().output)
+        .into_iter()
+        .map(|f| f.payload)
+        .collect();
+    let expected: Vec<_> = (0..10u8).map(|i| vec![i; 300]).collect();
+    assert_eq!(payloads, expected);
+}
