@@ -1,0 +1,151 @@
+use std::fmt;
+use std::time::Duration;
+
+use ws_handshake::Limits;
+
+/// What a client sends in its handshake, how long it waits, and the settings of the
+/// connection it opens.
+///
+/// Every field has a documented default; change them with the builder-style setters.
+///
+/// ```
+/// use std::time::Duration;
+/// use ws_client::ClientConfig;
+///
+/// let config = ClientConfig::default()
+///     .header("Authorization", "Bearer abc")
+///     .origin("https://example.com")
+///     .protocols(["v2.chat", "v1.chat"])
+///     .handshake_timeout(Some(Duration::from_secs(5)))
+///     .stream(ws_stream::Config::default().max_message_size(1 << 20));
+/// assert_eq!(config.connect_timeout, Some(Duration::from_secs(10)));
+/// assert_eq!(config.protocols, ["v2.chat", "v1.chat"]);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// Extra header fields for the handshake request, such as `Authorization` or
+    /// `Cookie`, in order.
+    ///
+    /// Default: none. A name that is not a token, a value holding CR, LF or another
+    /// control byte, or a field the handshake writes itself (`Host`, `Upgrade`,
+    /// `Sec-WebSocket-*`, `Origin`...) makes the handshake fail before anything is
+    /// sent, with a [`ws_handshake::Error::Misuse`]: no value can inject a header line.
+    /// `Debug` shows the names only, since the values are often credentials.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The `Origin` header, such as `https://example.com`.
+    ///
+    /// Default: none. Browsers send one so that servers can refuse pages from other
+    /// sites (RFC 6455 section 10.2); other clients leave it out unless a server
+    /// insists.
+    pub origin: Option<String>,
+    /// The subprotocols offered, most preferred first; the server picks at most one
+    /// ([`Client::protocol`](crate::Client::protocol)).
+    ///
+    /// Default: none, so the server must not choose one.
+    pub protocols: Vec<String>,
+    /// How long [`connect`](crate::connect) waits for each address to accept the TCP
+    /// connection; `None` leaves it to the system.
+    ///
+    /// Default: 10 s, the time python-websockets gives its whole opening. The system's
+    /// own limit is about two minutes on Linux, far too long to notice a dead server.
+    pub connect_timeout: Option<Duration>,
+    /// How long [`connect`](crate::connect) waits for the handshake, from sending the
+    /// request to the end of the server's response, as one deadline (a server sending
+    /// a byte at a time cannot stretch it); `None` waits as long as the server takes.
+    ///
+    /// Default: 10 s, as python-websockets' `open_timeout`. A handshake is one round
+    /// trip of a few hundred bytes, so only a stuck or hostile server comes near it.
+    /// Over a socket of your own ([`Client::handshake_with`](crate::Client::handshake_with))
+    /// the client cannot set timeouts: set them on the socket, and they show as
+    /// [`Error::HandshakeTimeout`](crate::Error::HandshakeTimeout).
+    pub handshake_timeout: Option<Duration>,
+    /// The limits and timers of the connection once it is open.
+    ///
+    /// Default: [`ws_stream::Config::default`], whose fields document their defaults.
+    pub stream: ws_stream::Config,
+    /// How large a response head the client accepts.
+    ///
+    /// Default: [`Limits::default`] (8 KiB, 64 fields). A server's `101` takes a few
+    /// hundred bytes; the limit stops a server from making the client buffer without end.
+    pub limits: Limits,
+}
+
+impl Default for ClientConfig {
+    fn default() -> ClientConfig {
+        ClientConfig {
+            headers: Vec::new(),
+            origin: None,
+            protocols: Vec::new(),
+            connect_timeout: Some(Duration::from_secs(10)),
+            handshake_timeout: Some(Duration::from_secs(10)),
+            stream: ws_stream::Config::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// Adds a header field to [`ClientConfig::headers`]; calls add up.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> ClientConfig {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets [`ClientConfig::origin`].
+    pub fn origin(mut self, origin: impl Into<String>) -> ClientConfig {
+        self.origin = Some(origin.into());
+        self
+    }
+
+    /// Adds to [`ClientConfig::protocols`], most preferred first; calls add up.
+    pub fn protocols<I>(mut self, protocols: I) -> ClientConfig
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.protocols.extend(protocols.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets [`ClientConfig::connect_timeout`].
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> ClientConfig {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ClientConfig::handshake_timeout`].
+    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> ClientConfig {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ClientConfig::stream`].
+    pub fn stream(mut self, config: ws_stream::Config) -> ClientConfig {
+        self.stream = config;
+        self
+    }
+
+    /// Sets [`ClientConfig::limits`].
+    pub fn limits(mut self, limits: Limits) -> ClientConfig {
+        self.limits = limits;
+        self
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values are left out: an Authorization token or a session cookie does
+        // not belong in a log line.
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("ClientConfig")
+            .field("headers", &names)
+            .field("origin", &self.origin)
+            .field("protocols", &self.protocols)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("stream", &self.stream)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}

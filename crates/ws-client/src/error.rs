@@ -1,0 +1,140 @@
+use std::{fmt, io};
+
+use ws_handshake::Response;
+
+use crate::UrlError;
+
+/// Why a client could not connect, or why its connection failed or ended.
+///
+/// The variants follow the steps of opening a connection: the URL, name resolution,
+/// the TCP connection, the HTTP handshake, then the WebSocket connection itself. Lower
+/// layers' errors are wrapped whole and returned by `source()`.
+///
+/// ```
+/// use ws_client::{Client, Error, UrlError};
+///
+/// let socket = std::io::Cursor::new(Vec::new());
+/// let mut client = Client::new(socket, "ws://example.com/chat#top");
+/// let error = client.send_text("Hello").unwrap_err();
+/// assert!(matches!(error, Error::Url(UrlError::Fragment)));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL is malformed or not a WebSocket URL; the [`UrlError`] says which part.
+    Url(UrlError),
+    /// The URL is `wss://`, which needs TLS, and [`connect`](crate::connect) opens
+    /// plain TCP connections only. ws-tls adds TLS; a TLS stream of your own can go to
+    /// [`Client::handshake`](crate::Client::handshake).
+    TlsRequired,
+    /// The host name could not be resolved to an address.
+    Resolve(io::Error),
+    /// No address of the host accepted a TCP connection in time; the error is the last
+    /// address's.
+    Connect(io::Error),
+    /// Reading or writing the socket failed during the handshake.
+    HandshakeIo(io::Error),
+    /// The server did not finish the handshake within the handshake timeout (or a
+    /// timeout set on the socket passed).
+    HandshakeTimeout,
+    /// The server closed the connection before its response head ended.
+    ClosedDuringHandshake,
+    /// The server's response broke HTTP or RFC 6455, or refused the upgrade: a status
+    /// other than 101 keeps the response ([`Error::response`]), for the `Location` of a
+    /// redirect say. A request that could not be built from the
+    /// [`ClientConfig`](crate::ClientConfig) (a header with a line break, say) is
+    /// reported here too, as a [`ws_handshake::Error::Misuse`] ([`Error::is_misuse`]).
+    Handshake(ws_handshake::Error),
+    /// The WebSocket connection failed or ended after the handshake; see
+    /// [`Error::is_closed`] for an orderly end.
+    Connection(ws_stream::Error),
+    /// A handshake started lazily by [`Client::new`](crate::Client::new) failed
+    /// earlier, and that error was reported then: there is no connection to use.
+    NoConnection,
+}
+
+impl Error {
+    /// Whether the connection ended in an orderly way: the server closed with 1000 or
+    /// 1001, or the connection had ended already (see [`ws_stream::Error::is_closed`]).
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Error::Connection(error) if error.is_closed())
+    }
+
+    /// The server's response when it answered with a status other than 101, to read
+    /// its status and headers (`Location`, `WWW-Authenticate`, `Retry-After`...).
+    pub fn response(&self) -> Option<&Response> {
+        match self {
+            Error::Handshake(error) => error.response(),
+            _ => None,
+        }
+    }
+
+    /// Whether the caller, not the server, is at fault: a [`ClientConfig`] the
+    /// handshake cannot send, or a message the connection refuses to send.
+    ///
+    /// [`ClientConfig`]: crate::ClientConfig
+    pub fn is_misuse(&self) -> bool {
+        match self {
+            Error::Handshake(error) => error.is_misuse(),
+            Error::Connection(error) => matches!(
+                error,
+                ws_stream::Error::InvalidSend(_) | ws_stream::Error::MessageInProgress
+            ),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Url(_) => f.write_str("invalid websocket url"),
+            Error::TlsRequired => f.write_str("wss url needs tls, which plain connect lacks"),
+            Error::Resolve(_) => f.write_str("could not resolve the host"),
+            Error::Connect(_) => f.write_str("could not connect to the server"),
+            Error::HandshakeIo(_) => f.write_str("i/o error during the handshake"),
+            Error::HandshakeTimeout => f.write_str("server did not finish the handshake in time"),
+            Error::ClosedDuringHandshake => {
+                f.write_str("server closed the connection during the handshake")
+            }
+            Error::Handshake(_) => f.write_str("websocket handshake failed"),
+            Error::Connection(_) => f.write_str("websocket connection error"),
+            Error::NoConnection => f.write_str("no connection, as the handshake failed earlier"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Url(error) => Some(error),
+            Error::Resolve(error) | Error::Connect(error) | Error::HandshakeIo(error) => {
+                Some(error)
+            }
+            Error::Handshake(error) => Some(error),
+            Error::Connection(error) => Some(error),
+            Error::TlsRequired
+            | Error::HandshakeTimeout
+            | Error::ClosedDuringHandshake
+            | Error::NoConnection => None,
+        }
+    }
+}
+
+impl From<UrlError> for Error {
+    fn from(error: UrlError) -> Error {
+        Error::Url(error)
+    }
+}
+
+impl From<ws_handshake::Error> for Error {
+    fn from(error: ws_handshake::Error) -> Error {
+        Error::Handshake(error)
+    }
+}
+
+impl From<ws_stream::Error> for Error {
+    fn from(error: ws_stream::Error) -> Error {
+        Error::Connection(error)
+    }
+}

@@ -1,0 +1,89 @@
+//! A blocking RFC 6455 WebSocket client: parses `ws://` URLs, connects over TCP with
+//! timeouts, runs the opening handshake, and hands over a connection for messages.
+//!
+//! ```
+//! # use std::net::TcpListener;
+//! # // An echo server to talk to, in a thread.
+//! # let listener = TcpListener::bind("127.0.0.1:0")?;
+//! # let addr = listener.local_addr()?;
+//! # let server = std::thread::spawn(move || {
+//! #     let callback = |_: &tungstenite::handshake::server::Request,
+//! #                     mut response: tungstenite::handshake::server::Response| {
+//! #         response.headers_mut().insert("Sec-WebSocket-Protocol", "chat".parse().unwrap());
+//! #         Ok(response)
+//! #     };
+//! #     let mut ws = tungstenite::accept_hdr(listener.accept().unwrap().0, callback).unwrap();
+//! #     while let Ok(message) = ws.read() {
+//! #         if message.is_text() || message.is_binary() {
+//! #             ws.send(message).unwrap();
+//! #         }
+//! #     }
+//! # });
+//! use ws_client::{ClientConfig, Url};
+//! use ws_stream::Message;
+//!
+//! let url = Url::parse(&format!("ws://{addr}/chat?room=7"))?;
+//! assert_eq!((url.host(), url.target()), ("127.0.0.1", "/chat?room=7"));
+//!
+//! let config = ClientConfig::default()
+//!     .protocols(["chat"])
+//!     .header("Authorization", "Bearer abc");
+//! let mut client = ws_client::connect_with(&url, &config)?;
+//! assert_eq!(client.protocol(), Some("chat"));
+//!
+//! client.send_text("Hello")?;
+//! assert_eq!(client.read_message()?, Message::text("Hello"));
+//! client.send_binary([1, 2, 3])?;
+//! assert_eq!(client.read_message()?.as_binary(), Some(&[1, 2, 3][..]));
+//! client.close()?;
+//! # server.join().unwrap();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Overview
+//!
+//! - [`connect`] and [`connect_with`] open a connection from a URL in one call:
+//!   name resolution, TCP with a connect timeout and `TCP_NODELAY`, the handshake within
+//!   a handshake timeout, and socket control for keep-alive and the close timeout.
+//! - [`Client`] is the connection: `send_text`, `send_binary`, `read_message`,
+//!   `read_event`, `ping`, `close`, the server's [`response`](Client::response) and
+//!   chosen [`protocol`](Client::protocol), and the [`ws_stream::Stream`] underneath.
+//!   [`Client::handshake`] runs the handshake over a stream you opened (TLS, say);
+//!   [`Client::new`], kept from estd-websockets, defers it to the first operation.
+//! - [`ClientConfig`] holds extra headers, `Origin`, subprotocols, timeouts, the
+//!   connection's [`ws_stream::Config`] and the response's [`ws_handshake::Limits`],
+//!   each default documented.
+//! - [`Url`] parses `ws://` and `wss://` URLs strictly; [`UrlError`] says which part is
+//!   wrong.
+//! - [`Error`] is the one error type, with a variant per step of opening a connection
+//!   and the lower layers' errors as sources.
+//!
+//! # Building on it
+//!
+//! A TLS layer reuses the steps of [`connect_with`]: [`connect_tcp`] for the TCP
+//! connection, its own TLS handshake, then [`Client::handshake_with_timeouts`] over the
+//! TLS stream. Messages, keep-alive and the close handshake are the work of
+//! [`ws_stream`]; the HTTP upgrade's rules are [`ws_handshake`]'s. The server side is a
+//! separate crate that this one never depends on.
+//!
+//! # Features
+//!
+//! None. The crate depends only on `ws-handshake` and `ws-stream`.
+//!
+//! # Unsafe
+//!
+//! None: `#![forbid(unsafe_code)]`.
+#![forbid(unsafe_code)]
+
+mod client;
+mod config;
+mod connect;
+mod error;
+mod handshake;
+mod url;
+
+pub use client::Client;
+pub use config::ClientConfig;
+pub use connect::{connect, connect_tcp, connect_with};
+pub use error::Error;
+pub use url::{IntoUrl, Url, UrlError};

@@ -1,0 +1,310 @@
+use std::fmt;
+use std::net::Ipv6Addr;
+use std::str::FromStr;
+
+/// A `ws://` or `wss://` URL, checked against RFC 6455 section 3 and split into what the
+/// client needs: where to connect and what to ask for.
+///
+/// ```
+/// use ws_client::Url;
+///
+/// let url = Url::parse("WS://[::1]:9001/chat?room=7")?;
+/// assert!(!url.is_secure());
+/// assert_eq!((url.host(), url.port()), ("::1", 9001));
+/// assert_eq!(url.target(), "/chat?room=7");
+/// assert_eq!(url.host_header(), "[::1]:9001");
+/// assert_eq!(url.to_string(), "ws://[::1]:9001/chat?room=7");
+///
+/// let url: Url = "wss://example.com".parse()?;
+/// assert_eq!((url.port(), url.target()), (443, "/"));
+/// assert_eq!(url.host_header(), "example.com");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// The parser is deliberately small and strict, since a WebSocket URL is simpler than a
+/// web page's: the scheme is `ws` or `wss` in any case; the host is a DNS name (letters,
+/// digits, `-`, `.`, `_`), an IPv4 address or a bracketed IPv6 address without a zone;
+/// the port, if any, is from 1 to 65535 (an empty one, as in `ws://h:/`, means the
+/// default, as RFC 3986 allows). Everything else is refused with a [`UrlError`] naming
+/// the part at fault: fragments (section 3 forbids them), user credentials (send them
+/// in a header), spaces, control and non-ASCII characters (percent-encode them).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Url {
+    secure: bool,
+    /// Without brackets; only an IPv6 address contains a colon.
+    host: String,
+    port: u16,
+    target: String,
+}
+
+/// Which part of a URL [`Url::parse`] refused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// The URL does not start with a scheme and `://`.
+    MissingScheme,
+    /// The scheme is not `ws` or `wss`; it carries the scheme as written, such as
+    /// `https`.
+    UnsupportedScheme(Box<str>),
+    /// The URL holds a space, a control character or a non-ASCII character.
+    InvalidCharacter,
+    /// The URL has a fragment (`#...`), which RFC 6455 section 3 forbids.
+    Fragment,
+    /// The URL has user information (`user:password@`) before the host.
+    UserInfo,
+    /// The URL has no host.
+    EmptyHost,
+    /// The host is not a DNS name, an IPv4 address or a bracketed IPv6 address.
+    InvalidHost,
+    /// The port is not a number from 1 to 65535.
+    InvalidPort,
+}
+
+/// What the connecting functions accept as a URL: text to parse, or a [`Url`] already
+/// parsed.
+///
+/// Sealed: implemented for `&str`, `String`, `&String`, `Url` and `&Url` only.
+pub trait IntoUrl: sealed::Sealed {
+    /// Parses or clones the URL.
+    fn into_url(self) -> Result<Url, UrlError>;
+}
+
+impl Url {
+    /// Parses a `ws://` or `wss://` URL; see [`Url`] for what is accepted.
+    pub fn parse(input: &str) -> Result<Url, UrlError> {
+        // Checked first and for the whole input, so that no later step meets a space or
+        // a byte that would need encoding on the request line.
+        if !input.bytes().all(|byte| byte.is_ascii_graphic()) {
+            return Err(UrlError::InvalidCharacter);
+        }
+        let (scheme, rest) = input.split_once("://").ok_or(UrlError::MissingScheme)?;
+        if !is_scheme(scheme) {
+            return Err(UrlError::MissingScheme);
+        }
+        let secure = if scheme.eq_ignore_ascii_case("ws") {
+            false
+        } else if scheme.eq_ignore_ascii_case("wss") {
+            true
+        } else {
+            return Err(UrlError::UnsupportedScheme(scheme.into()));
+        };
+        if rest.contains('#') {
+            return Err(UrlError::Fragment);
+        }
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, path_and_query) = rest.split_at(authority_end);
+        if authority.contains('@') {
+            return Err(UrlError::UserInfo);
+        }
+        let (host, port) = split_authority(authority)?;
+        let default_port = if secure { 443 } else { 80 };
+        let port = match port {
+            None | Some("") => default_port,
+            Some(port) => parse_port(port)?,
+        };
+        let target = match path_and_query.as_bytes().first() {
+            None => "/".to_owned(),
+            Some(b'?') => format!("/{path_and_query}"),
+            Some(_) => path_and_query.to_owned(),
+        };
+        Ok(Url {
+            secure,
+            host: host.to_owned(),
+            port,
+            target,
+        })
+    }
+
+    /// Whether the scheme is `wss`, which needs TLS.
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// The scheme, lowercase: `ws` or `wss`.
+    pub fn scheme(&self) -> &'static str {
+        if self.secure { "wss" } else { "ws" }
+    }
+
+    /// The host as written, without the brackets of an IPv6 address: what DNS
+    /// resolution (and TLS's server name) takes.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port: the one written, or the scheme's default (80 for `ws`, 443 for `wss`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The request target: the path (`/` when the URL has none) and any query, such as
+    /// `/chat?room=7`.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The value of the `Host` header: the host (bracketed if IPv6), then `:port` only
+    /// when the port is not the scheme's default, as RFC 6455 section 4.1 asks.
+    pub fn host_header(&self) -> String {
+        let host = if self.is_ipv6() {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == self.default_port() {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+
+    fn is_ipv6(&self) -> bool {
+        self.host.contains(':')
+    }
+
+    fn default_port(&self) -> u16 {
+        if self.secure { 443 } else { 80 }
+    }
+}
+
+impl fmt::Display for Url {
+    /// The URL in a normal form: lowercase scheme, default port left out, target
+    /// always starting with `/`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}://{}{}",
+            self.scheme(),
+            self.host_header(),
+            self.target
+        )
+    }
+}
+
+impl FromStr for Url {
+    type Err = UrlError;
+
+    fn from_str(input: &str) -> Result<Url, UrlError> {
+        Url::parse(input)
+    }
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlError::MissingScheme => f.write_str("url does not start with ws:// or wss://"),
+            UrlError::UnsupportedScheme(scheme) => {
+                write!(f, "url scheme {scheme:?} is not ws or wss")
+            }
+            UrlError::InvalidCharacter => {
+                f.write_str("url holds a space, control or non-ascii character")
+            }
+            UrlError::Fragment => f.write_str("url has a fragment, which websocket urls may not"),
+            UrlError::UserInfo => {
+                f.write_str("url has credentials before the host; send them in a header")
+            }
+            UrlError::EmptyHost => f.write_str("url has no host"),
+            UrlError::InvalidHost => {
+                f.write_str("url host is not a dns name, ipv4 address or bracketed ipv6 address")
+            }
+            UrlError::InvalidPort => f.write_str("url port is not a number from 1 to 65535"),
+        }
+    }
+}
+
+impl std::error::Error for UrlError {}
+
+impl IntoUrl for &str {
+    fn into_url(self) -> Result<Url, UrlError> {
+        Url::parse(self)
+    }
+}
+
+impl IntoUrl for String {
+    fn into_url(self) -> Result<Url, UrlError> {
+        Url::parse(&self)
+    }
+}
+
+impl IntoUrl for &String {
+    fn into_url(self) -> Result<Url, UrlError> {
+        Url::parse(self)
+    }
+}
+
+impl IntoUrl for Url {
+    fn into_url(self) -> Result<Url, UrlError> {
+        Ok(self)
+    }
+}
+
+impl IntoUrl for &Url {
+    fn into_url(self) -> Result<Url, UrlError> {
+        Ok(self.clone())
+    }
+}
+
+mod sealed {
+    /// Keeps [`IntoUrl`](super::IntoUrl) closed, so methods can be added to it later.
+    pub trait Sealed {}
+
+    impl Sealed for &str {}
+    impl Sealed for String {}
+    impl Sealed for &String {}
+    impl Sealed for super::Url {}
+    impl Sealed for &super::Url {}
+}
+
+/// `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`, RFC 3986 section 3.1.
+fn is_scheme(scheme: &str) -> bool {
+    let mut bytes = scheme.bytes();
+    bytes
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic())
+        && bytes.all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'-' | b'.'))
+}
+
+/// The host (without brackets) and the port text after a colon, if any.
+fn split_authority(authority: &str) -> Result<(&str, Option<&str>), UrlError> {
+    if let Some(bracketed) = authority.strip_prefix('[') {
+        let (host, after) = bracketed.split_once(']').ok_or(UrlError::InvalidHost)?;
+        // A zone (`%25eth0`) fails here too: it names an interface of the local machine,
+        // meaningless in a Host header.
+        if host.parse::<Ipv6Addr>().is_err() {
+            return Err(UrlError::InvalidHost);
+        }
+        return match after {
+            "" => Ok((host, None)),
+            _ => match after.strip_prefix(':') {
+                Some(port) => Ok((host, Some(port))),
+                None => Err(UrlError::InvalidHost),
+            },
+        };
+    }
+    let (host, port) = match authority.split_once(':') {
+        // A second colon means an IPv6 address without its brackets.
+        Some((_, port)) if port.contains(':') => return Err(UrlError::InvalidHost),
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    if host.is_empty() {
+        return Err(UrlError::EmptyHost);
+    }
+    let valid = host
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_'));
+    if !valid {
+        return Err(UrlError::InvalidHost);
+    }
+    Ok((host, port))
+}
+
+/// Digits only (`str::parse` alone would take a leading `+`), 1 to 65535.
+fn parse_port(port: &str) -> Result<u16, UrlError> {
+    if !port.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(UrlError::InvalidPort);
+    }
+    match port.parse::<u16>() {
+        Ok(0) | Err(_) => Err(UrlError::InvalidPort),
+        Ok(port) => Ok(port),
+    }
+}

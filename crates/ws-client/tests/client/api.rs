@@ -1,0 +1,159 @@
+//! The shape of the public API: error size, messages and sources, auto traits, config
+//! defaults, dependencies.
+
+use std::error::Error as _;
+use std::io;
+use std::net::TcpStream;
+use std::time::Duration;
+
+use ws_client::{Client, ClientConfig, Error, Url, UrlError};
+use ws_handshake::Limits;
+use ws_stream::{CloseCode, CloseFrame, Stream};
+
+#[test]
+fn the_error_stays_small() {
+    assert!(
+        size_of::<Error>() <= 48,
+        "Error is {} bytes",
+        size_of::<Error>()
+    );
+}
+
+#[test]
+fn a_client_and_its_stream_can_move_to_another_thread() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send::<Client<TcpStream>>();
+    send::<Stream<TcpStream>>();
+    send::<Client<std::io::Cursor<Vec<u8>>>>();
+    send_sync::<Error>();
+    send_sync::<UrlError>();
+    send_sync::<Url>();
+    send_sync::<ClientConfig>();
+}
+
+fn every_error() -> Vec<Error> {
+    vec![
+        Error::Url(UrlError::Fragment),
+        Error::TlsRequired,
+        Error::Resolve(io::Error::other("lookup failed")),
+        Error::Connect(io::ErrorKind::ConnectionRefused.into()),
+        Error::HandshakeIo(io::ErrorKind::ConnectionReset.into()),
+        Error::HandshakeTimeout,
+        Error::ClosedDuringHandshake,
+        Error::Handshake(ws_handshake::Error::AcceptMismatch),
+        Error::Connection(ws_stream::Error::InvalidUtf8),
+        Error::NoConnection,
+    ]
+}
+
+#[test]
+fn messages_are_lowercase_fragments_that_do_not_repeat_their_source() {
+    for error in every_error() {
+        let message = error.to_string();
+        let first = message.chars().next().unwrap();
+        assert!(first.is_lowercase(), "{message:?}");
+        assert!(!message.ends_with(['.', '!', '\n', ' ']), "{message:?}");
+        if let Some(source) = error.source() {
+            assert!(
+                !message.contains(&source.to_string()),
+                "{message:?} repeats {source}"
+            );
+        }
+    }
+    let url_errors = [
+        UrlError::MissingScheme,
+        UrlError::UnsupportedScheme("http".into()),
+        UrlError::InvalidCharacter,
+        UrlError::Fragment,
+        UrlError::UserInfo,
+        UrlError::EmptyHost,
+        UrlError::InvalidHost,
+        UrlError::InvalidPort,
+    ];
+    for error in url_errors {
+        let message = error.to_string();
+        assert!(message.starts_with("url "), "{message:?}");
+        assert!(!message.ends_with(['.', '!', '\n', ' ']), "{message:?}");
+    }
+}
+
+#[test]
+fn lower_layers_errors_are_the_sources() {
+    let source = |error: &Error| error.source().map(ToString::to_string);
+    let errors = every_error();
+    assert!(errors[0].source().unwrap().is::<UrlError>());
+    assert!(errors[1].source().is_none());
+    for io_error in &errors[2..5] {
+        assert!(io_error.source().unwrap().is::<io::Error>());
+    }
+    assert!(errors[7].source().unwrap().is::<ws_handshake::Error>());
+    assert!(errors[8].source().unwrap().is::<ws_stream::Error>());
+    assert_eq!(
+        source(&errors[8]).as_deref(),
+        Some("text message is not valid utf-8")
+    );
+}
+
+#[test]
+fn is_closed_delegates_to_the_connection_error() {
+    let normal = Error::Connection(ws_stream::Error::Closed(CloseFrame::new(
+        CloseCode::NORMAL,
+        "",
+    )));
+    assert!(normal.is_closed());
+    assert!(Error::Connection(ws_stream::Error::AlreadyClosed).is_closed());
+    let abnormal = Error::Connection(ws_stream::Error::Closed(CloseFrame::new(
+        CloseCode::ABNORMAL,
+        "",
+    )));
+    assert!(!abnormal.is_closed());
+    assert!(!Error::ClosedDuringHandshake.is_closed());
+    assert!(!Error::NoConnection.is_closed());
+}
+
+#[test]
+fn config_defaults_are_the_documented_ones() {
+    let config = ClientConfig::default();
+    assert!(config.headers.is_empty());
+    assert_eq!(config.origin, None);
+    assert!(config.protocols.is_empty());
+    assert_eq!(config.connect_timeout, Some(Duration::from_secs(10)));
+    assert_eq!(config.handshake_timeout, Some(Duration::from_secs(10)));
+    assert_eq!(config.stream, ws_stream::Config::default());
+    assert_eq!(config.limits, Limits::default());
+}
+
+#[test]
+fn config_setters_add_up_and_debug_hides_header_values() {
+    let config = ClientConfig::default()
+        .header("Authorization", "Bearer secret-token")
+        .header("Cookie", "a=1")
+        .protocols(["a"])
+        .protocols(["b"]);
+    assert_eq!(config.protocols, ["a", "b"]);
+    assert_eq!(config.headers.len(), 2);
+    let debug = format!("{config:?}");
+    assert!(debug.contains("Authorization"), "{debug}");
+    assert!(!debug.contains("secret-token"), "{debug}");
+}
+
+#[test]
+fn only_the_two_lower_layers_are_runtime_dependencies() {
+    // The client sits on ws-handshake and ws-stream; ws-server is its peer and must
+    // never become a dependency, nor may anything else creep in.
+    let manifest = include_str!("../../Cargo.toml");
+    let mut in_dependencies = false;
+    let mut found = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_dependencies = line == "[dependencies]" || line.starts_with("[target.");
+            continue;
+        }
+        if in_dependencies && !line.is_empty() && !line.starts_with('#') {
+            found.push(line.split(['.', ' ', '=']).next().unwrap().to_owned());
+        }
+    }
+    assert_eq!(found, ["ws-handshake", "ws-stream"]);
+    assert!(!manifest.contains("ws-server"));
+}
