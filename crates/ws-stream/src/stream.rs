@@ -324,6 +324,10 @@ impl<S: Read + Write + Socket> Stream<S> {
 ///
 /// Bytes written are sent in frames of up to 64 KiB (or `max_send_frame_size`, if
 /// smaller) as they accumulate; [`MessageWriter::finish`] sends the last frame.
+/// A `write` takes at most what completes one frame (`write_all` carries on), so a
+/// refused send leaves nothing half queued. On a non-blocking stream a frame whose
+/// write would block counts as written, and `flush` (which fails with `WouldBlock`
+/// until everything queued is out) sends the rest.
 /// Text must be UTF-8 overall: a write that makes it invalid fails with
 /// `InvalidData`. Dropping an unfinished writer finishes it, ignoring errors.
 #[derive(Debug)]
@@ -356,43 +360,61 @@ impl<S: Read + Write> MessageWriter<'_, S> {
 
     fn send_piece(&mut self, piece: &[u8]) -> io::Result<()> {
         let kind = self.kind;
-        // A single large write must not become a frame over the documented size.
-        let max = self.stream.max_piece;
-        self.stream
-            .queue(|sender| {
-                piece
-                    .chunks(max)
-                    .try_for_each(|chunk| sender.send_piece(kind, chunk, false))
-            })
-            .map_err(into_io_error)
+        match self
+            .stream
+            .queue(|sender| sender.send_piece(kind, piece, false))
+        {
+            // The frame is queued: `Stream::flush`, or the next send, writes the rest.
+            Err(error) if error.is_would_block() => Ok(()),
+            sent => sent.map_err(into_io_error),
+        }
+    }
+
+    /// Sends the buffer as a non-final frame, keeping it if the send is refused.
+    fn send_buffered(&mut self) -> io::Result<()> {
+        let buf = std::mem::take(&mut self.buf);
+        let sent = self.send_piece(&buf);
+        self.buf = buf;
+        if sent.is_ok() {
+            self.buf.clear();
+        }
+        sent
     }
 }
 
 impl<S: Read + Write> Write for MessageWriter<'_, S> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if let Some(utf8) = &mut self.utf8 {
-            let mut checked = *utf8;
-            checked.feed(data).map_err(|_| invalid_text())?;
-            *utf8 = checked;
-        }
+        // At most one frame per call, so that an error means nothing of `data` was
+        // taken: neither queued, nor buffered, nor fed to the UTF-8 check.
         let max = self.stream.max_piece;
-        if self.buf.is_empty() && data.len() >= max {
+        let data = &data[..data.len().min(max.saturating_sub(self.buf.len()))];
+        let mut utf8 = self.utf8;
+        if let Some(utf8) = &mut utf8 {
+            utf8.feed(data).map_err(|_| invalid_text())?;
+        }
+        if self.buf.is_empty() && data.len() == max {
             self.send_piece(data)?;
         } else {
             self.buf.extend_from_slice(data);
-            if self.buf.len() >= max {
-                let buf = std::mem::take(&mut self.buf);
-                self.send_piece(&buf)?;
+            if self.buf.len() >= max
+                && let Err(error) = self.send_buffered()
+            {
+                self.buf.truncate(self.buf.len() - data.len());
+                return Err(error);
             }
         }
+        self.utf8 = utf8;
         Ok(data.len())
     }
 
-    /// Sends what is buffered as a non-final frame.
+    /// Writes what the connection has queued, then sends what is buffered as a
+    /// non-final frame.
     fn flush(&mut self) -> io::Result<()> {
+        // While the writer borrows the stream this is the only way to drain a write
+        // buffer that refused the last write.
+        self.stream.flush().map_err(into_io_error)?;
         if !self.buf.is_empty() {
-            let buf = std::mem::take(&mut self.buf);
-            self.send_piece(&buf)?;
+            self.send_buffered()?;
         }
         Ok(())
     }

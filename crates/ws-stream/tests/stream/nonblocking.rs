@@ -3,7 +3,7 @@
 
 use std::io::{self, Read, Write};
 
-use ws_stream::{Event, Message, Result, Role, Stream};
+use ws_stream::{Event, Message, MessageKind, Result, Role, Stream};
 
 use crate::support::*;
 
@@ -234,4 +234,111 @@ fn sends_queue_behind_a_blocked_write() {
         .collect();
     let expected: Vec<_> = (0..10u8).map(|i| vec![i; 300]).collect();
     assert_eq!(payloads, expected);
+}
+
+/// A message written in pieces over a stream that would block: every byte once.
+#[test]
+fn message_writer_over_a_blocking_stream_loses_and_duplicates_nothing() {
+    for kind in [MessageKind::Binary, MessageKind::Text] {
+        let mut stream = Stream::with_config(
+            Flaky::new(Vec::new()),
+            Role::Client,
+            ws_stream::Config::default().max_send_frame_size(100),
+        );
+        let payload = "κόσμε – 🎉 – ".repeat(100).into_bytes();
+        let mut writer = stream.message_writer(kind).unwrap();
+        for piece in payload.chunks(37) {
+            let mut rest = piece;
+            while !rest.is_empty() {
+                match writer.write(rest) {
+                    Ok(n) => rest = &rest[n..],
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(error) => panic!("{error:?}"),
+                }
+            }
+        }
+        match writer.finish() {
+            Ok(()) => {}
+            Err(error) if error.is_would_block() => {}
+            Err(other) => panic!("{other:?}"),
+        }
+        retry(|| stream.flush());
+        let frames = parse_frames(&stream.get_ref().output);
+        assert!(frames.last().unwrap().fin);
+        let joined: Vec<u8> = frames.into_iter().flat_map(|f| f.payload).collect();
+        assert!(
+            joined == payload,
+            "{kind:?}: {} bytes arrived for {} sent",
+            joined.len(),
+            payload.len()
+        );
+    }
+}
+
+/// A message written in pieces to a peer that is slow to read: the write buffer fills,
+/// the refused write takes nothing, `flush` drains, and every byte arrives once.
+#[test]
+fn message_writer_refused_by_a_full_write_buffer_loses_nothing() {
+    let (ours, mut peer) = tcp_pair();
+    ours.set_nonblocking(true).unwrap();
+    let config = ws_stream::Config::default()
+        .max_write_buffer(64 << 10)
+        .max_send_frame_size(16 << 10);
+    let mut stream = Stream::with_config(ours, Role::Client, config);
+    let payload = pattern(4 << 20);
+    let total = payload.len();
+    let reader = std::thread::spawn(move || {
+        // Start late, so that the kernel buffers and then ours fill up first.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        peer.set_read_timeout(Some(STUCK)).unwrap();
+        let mut pending = Vec::new();
+        let mut received = Vec::new();
+        loop {
+            let frame = read_frame(&mut peer, &mut pending).expect("the whole message");
+            received.extend_from_slice(&frame.payload);
+            if frame.fin {
+                return received;
+            }
+        }
+    });
+    let mut refused = 0;
+    let mut writer = stream.message_writer(MessageKind::Binary).unwrap();
+    let mut rest = &payload[..];
+    while !rest.is_empty() {
+        match writer.write(&rest[..rest.len().min(5000)]) {
+            Ok(n) => rest = &rest[n..],
+            Err(error) => {
+                let inner = error.into_inner().expect("a connection error");
+                assert!(
+                    matches!(
+                        inner.downcast_ref::<ws_stream::Error>(),
+                        Some(ws_stream::Error::WriteBufferFull { .. })
+                    ),
+                    "{inner:?}"
+                );
+                refused += 1;
+                // Push out what waits; it may block until the peer reads.
+                while let Err(error) = writer.flush() {
+                    assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+        }
+    }
+    assert!(refused > 0, "the write buffer never filled");
+    match writer.finish() {
+        Ok(()) => {}
+        Err(error) if error.is_would_block() => {}
+        Err(other) => panic!("{other:?}"),
+    }
+    while let Err(error) = stream.flush() {
+        assert!(error.is_would_block(), "{error:?}");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let received = reader.join().unwrap();
+    assert!(
+        received == payload,
+        "{} bytes arrived for {total} sent",
+        received.len()
+    );
 }
