@@ -21,9 +21,13 @@ impl CloseFrame {
         }
     }
 
-    /// Whether the peer closed normally (1000) or because it is going away (1001).
+    /// Whether the connection ended in an orderly way: the peer closed normally
+    /// (1000), because it is going away (1001), or without giving a code (1005).
     pub fn is_normal(&self) -> bool {
-        matches!(self.code, CloseCode::NORMAL | CloseCode::GOING_AWAY)
+        matches!(
+            self.code,
+            CloseCode::NORMAL | CloseCode::GOING_AWAY | CloseCode::NO_STATUS_RECEIVED
+        )
     }
 }
 
@@ -102,7 +106,7 @@ impl Error {
     }
 
     /// Whether this says the connection ended in an orderly way: the peer closed with
-    /// 1000 or 1001, or it ended earlier.
+    /// 1000, 1001 or no code (1005), or it ended earlier.
     pub fn is_closed(&self) -> bool {
         match self {
             Error::Closed(frame) => frame.is_normal(),
