@@ -1,5 +1,73 @@
-//! WebSockets for Rust (RFC 6455).
+//! WebSockets for Rust (RFC 6455): a sans-IO frame codec, the HTTP upgrade, connections
+//! over any byte stream, a server, a client and TLS, as layered crates re-exported here.
+//!
+//! ```
+//! use websockets::{Message, Server};
+//!
+//! let mut server = Server::new("127.0.0.1:0");
+//! server.on_connect("/ws", |stream, _path| {
+//!     while let Ok(message) = stream.read_message() {
+//!         stream.send(&message)?;
+//!     }
+//!     Ok(())
+//! })?;
+//! let handle = server.spawn()?;
+//!
+//! let mut client = websockets::connect(&format!("ws://{}/ws", handle.local_addr()))?;
+//! client.send_text("Hello, WebSocket!")?;
+//! assert_eq!(client.read_message()?, Message::text("Hello, WebSocket!"));
+//! client.close()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Layers
+//!
+//! ```text
+//!            websockets (this facade)
+//!                    |
+//!                 ws-tls          rustls, webpki-roots
+//!               /        \
+//!        ws-server      ws-client
+//!               \        /
+//!                ws-stream        connections: messages, close, keep-alive
+//!                    |
+//!               ws-handshake      HTTP/1.1 upgrade, sans-IO
+//!                    |
+//!                 ws-frame        RFC 6455 frames, sans-IO, no_std
+//! ```
+//!
+//! Each layer depends only on those below it. Depend on a layer directly when you need
+//! only that much: `ws-frame` alone to embed the codec (it is `no_std`), `ws-handshake`
+//! and `ws-stream` to drive connections from your own HTTP server or event loop. The
+//! paved path is this crate: [`Server`], [`connect`] (for `ws://` and `wss://`) and
+//! [`Client`], [`Stream`], [`Message`].
+//!
+//! # Other crates
+//!
+//! - [`frame`] is `ws-frame`: [`Frame`], [`OpCode`], [`CloseCode`], the decoder.
+//! - [`handshake`] is `ws-handshake`: [`Handshake`], request and response parsers.
+//! - [`stream`] is `ws-stream`: [`Stream`], [`Message`], the sans-IO core.
+//! - [`server`] is `ws-server`: [`Server`], [`server::Broadcast`].
+//! - [`client`] is `ws-client`: [`Client`], [`client::Url`], plain-TCP `connect`.
+//! - [`tls`] is `ws-tls`: [`connect`] for `wss://` and `ws://` URLs,
+//!   [`tls::Connector`], [`tls::TlsAcceptor`] for servers.
 #![forbid(unsafe_code)]
 
+pub use ws_client as client;
 pub use ws_frame as frame;
 pub use ws_handshake as handshake;
+pub use ws_server as server;
+pub use ws_stream as stream;
+pub use ws_tls as tls;
+
+pub use ws_client::Client;
+pub use ws_frame::{CloseCode, Frame, OpCode};
+pub use ws_handshake::Handshake;
+pub use ws_server::Server;
+pub use ws_stream::{Message, Stream};
+pub use ws_tls::connect;
+
+// The README's examples are compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+struct ReadmeDoctests;

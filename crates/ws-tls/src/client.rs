@@ -1,0 +1,218 @@
+use std::io;
+use std::net::TcpStream;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use rustls::RootCertStore;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use ws_client::{Client, ClientConfig, IntoUrl, Url};
+
+use crate::{Error, MaybeTlsStream, TlsStream};
+
+/// Opens TLS connections to servers, checking their certificates.
+///
+/// Trusts the Mozilla roots of `webpki-roots` unless built otherwise
+/// ([`Connector::builder`]); certificate and host name checks are always on. The
+/// crypto provider (rustls' `ring`) is chosen here, so rustls never looks for a
+/// process-wide default. Cloning is cheap.
+///
+/// ```no_run
+/// use ws_tls::Connector;
+///
+/// let connector = Connector::new();
+/// let tls_stream = connector.connect("example.com:443")?;
+/// let mut client = ws_client::Client::new(tls_stream, "wss://example.com/ws");
+/// client.send_text("Hello")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Connector {
+    config: Arc<rustls::ClientConfig>,
+}
+
+/// Builds a [`Connector`] with other roots or a client certificate.
+///
+/// ```
+/// # let ca_pem = rcgen::generate_simple_self_signed(vec!["localhost".into()])?.cert.pem();
+/// let connector = ws_tls::Connector::builder()
+///     .root_certificates_pem(ca_pem.as_bytes())?
+///     .build()?;
+/// # let _ = connector;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct ConnectorBuilder {
+    roots: Option<RootCertStore>,
+    client_certificate: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+}
+
+impl Connector {
+    /// A connector that trusts the Mozilla roots.
+    pub fn new() -> Connector {
+        static DEFAULT: OnceLock<Connector> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                ConnectorBuilder::default()
+                    .build()
+                    .unwrap_or_else(|_| unreachable!("the default configuration is valid"))
+            })
+            .clone()
+    }
+
+    /// Starts building a connector with your own roots or a client certificate.
+    pub fn builder() -> ConnectorBuilder {
+        ConnectorBuilder::default()
+    }
+
+    /// A connector from a rustls configuration you built yourself.
+    pub fn from_config(config: Arc<rustls::ClientConfig>) -> Connector {
+        Connector { config }
+    }
+
+    /// Connects to `addr` (`"host:port"`) over TCP and runs the TLS handshake, with the
+    /// host as the server name: the estd-tls call, kept.
+    pub fn connect(&self, addr: &str) -> Result<TlsStream, Error> {
+        let url = Url::parse(&format!("wss://{addr}/")).map_err(ws_client::Error::from)?;
+        let tcp = ws_client::connect_tcp(&url, &ClientConfig::default())?;
+        let timeout = ClientConfig::default().handshake_timeout;
+        self.wrap_within(url.host(), tcp, timeout)
+    }
+
+    /// Runs the TLS handshake over a TCP connection you opened, for `server_name`.
+    pub fn wrap(&self, server_name: &str, tcp: TcpStream) -> Result<TlsStream, Error> {
+        let name = ServerName::try_from(server_name.to_owned())
+            .map_err(|_| Error::InvalidServerName(server_name.to_owned()))?;
+        let session = rustls::ClientConnection::new(Arc::clone(&self.config), name)
+            .map_err(|error| Error::InvalidConfig(Box::new(error)))?;
+        TlsStream::handshake(tcp, session)
+    }
+
+    /// [`Connector::wrap`] with the socket's timeouts set to `timeout` while the TLS
+    /// handshake runs, so a server that stalls cannot hold the caller.
+    fn wrap_within(
+        &self,
+        server_name: &str,
+        tcp: TcpStream,
+        timeout: Option<Duration>,
+    ) -> Result<TlsStream, Error> {
+        set_timeouts(&tcp, timeout).map_err(Error::Io)?;
+        let stream = self.wrap(server_name, tcp)?;
+        set_timeouts(stream.get_ref(), None).map_err(Error::Io)?;
+        Ok(stream)
+    }
+}
+
+impl Default for Connector {
+    fn default() -> Connector {
+        Connector::new()
+    }
+}
+
+impl ConnectorBuilder {
+    /// Trusts the certificates in `pem` instead of the Mozilla roots: for a private CA.
+    /// Call it again to add more.
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<ConnectorBuilder, Error> {
+        let roots = self.roots.get_or_insert_with(RootCertStore::empty);
+        let mut added = 0;
+        for certificate in CertificateDer::pem_slice_iter(pem) {
+            let certificate =
+                certificate.map_err(|_| Error::InvalidPem("unreadable certificate"))?;
+            roots
+                .add(certificate)
+                .map_err(|error| Error::InvalidConfig(Box::new(error)))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(Error::InvalidPem("no certificate found"));
+        }
+        Ok(self)
+    }
+
+    /// Presents a client certificate (chain first, then the key, both PEM) to servers
+    /// that ask for one.
+    pub fn client_certificate_pem(
+        mut self,
+        chain: &[u8],
+        key: &[u8],
+    ) -> Result<ConnectorBuilder, Error> {
+        self.client_certificate = Some((read_chain(chain)?, read_key(key)?));
+        Ok(self)
+    }
+
+    /// The connector.
+    pub fn build(self) -> Result<Connector, Error> {
+        let roots = self.roots.unwrap_or_else(|| RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        });
+        let builder = rustls::ClientConfig::builder_with_provider(crate::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|error| Error::InvalidConfig(Box::new(error)))?
+            .with_root_certificates(roots);
+        let mut config = match self.client_certificate {
+            Some((chain, key)) => builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|error| Error::InvalidConfig(Box::new(error)))?,
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Connector {
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// Connects to a `wss://` (or `ws://`) URL with the default configuration and the
+/// Mozilla roots; see [`connect_with`].
+///
+/// ```no_run
+/// let mut client = ws_tls::connect("wss://example.com/chat")?;
+/// client.send_text("Hello")?;
+/// println!("{}", client.read_message()?);
+/// client.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn connect(url: impl IntoUrl) -> Result<Client<MaybeTlsStream>, Error> {
+    connect_with(url, &ClientConfig::default(), &Connector::new())
+}
+
+/// Connects to a `wss://` or `ws://` URL: DNS and TCP (within the connect timeout),
+/// then for `wss` the TLS handshake with SNI and ALPN `http/1.1`, then the WebSocket
+/// handshake, the last two within the handshake timeout.
+pub fn connect_with(
+    url: impl IntoUrl,
+    config: &ClientConfig,
+    connector: &Connector,
+) -> Result<Client<MaybeTlsStream>, Error> {
+    let url = url.into_url().map_err(ws_client::Error::from)?;
+    let tcp = ws_client::connect_tcp(&url, config)?;
+    let stream = if url.is_secure() {
+        MaybeTlsStream::Tls(connector.wrap_within(url.host(), tcp, config.handshake_timeout)?)
+    } else {
+        MaybeTlsStream::Plain(tcp)
+    };
+    let mut client = Client::handshake_with_timeouts(stream, url, config, |stream, timeout| {
+        set_timeouts(stream.tcp(), timeout)
+    })?;
+    client.enable_socket_control();
+    Ok(client)
+}
+
+fn set_timeouts(tcp: &TcpStream, timeout: Option<Duration>) -> io::Result<()> {
+    tcp.set_read_timeout(timeout)?;
+    tcp.set_write_timeout(timeout)
+}
+
+pub(crate) fn read_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let chain = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Error::InvalidPem("unreadable certificate"))?;
+    if chain.is_empty() {
+        return Err(Error::InvalidPem("no certificate found"));
+    }
+    Ok(chain)
+}
+
+pub(crate) fn read_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, Error> {
+    PrivateKeyDer::from_pem_slice(pem).map_err(|_| Error::InvalidPem("no private key found"))
+}

@@ -1,0 +1,66 @@
+//! Secure WebSockets (`wss://`) with rustls: a TLS stream for ws-client and ws-server,
+//! trust in the Mozilla roots by default, and typed certificate errors.
+//!
+//! ```
+//! use ws_tls::{Connector, TlsAcceptor};
+//!
+//! // A certificate for "localhost", as a private CA would issue it.
+//! let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
+//! let (cert_pem, key_pem) = (certified.cert.pem(), certified.signing_key.serialize_pem());
+//!
+//! let mut server = ws_tls::server("127.0.0.1:0", TlsAcceptor::from_pem(cert_pem.as_bytes(), key_pem.as_bytes())?);
+//! server.on_connect("/echo", |stream, _path| {
+//!     while let Ok(message) = stream.read_message() {
+//!         stream.send(&message)?;
+//!     }
+//!     Ok(())
+//! })?;
+//! let handle = server.spawn()?;
+//!
+//! let connector = Connector::builder().root_certificates_pem(cert_pem.as_bytes())?.build()?;
+//! let url = format!("wss://localhost:{}/echo", handle.local_addr().port());
+//! let mut client = ws_tls::connect_with(&url, &Default::default(), &connector)?;
+//! client.send_text("over tls")?;
+//! assert_eq!(client.read_message()?.as_text(), Some("over tls"));
+//! client.close()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Overview
+//!
+//! - [`connect`] and [`connect_with`] open `wss://` (and `ws://`) URLs in one call:
+//!   DNS, TCP, TLS with SNI and ALPN `http/1.1`, the WebSocket handshake.
+//! - [`Connector`] opens TLS connections ([`Connector::connect`] is estd-tls' call);
+//!   [`ConnectorBuilder`] adds a private CA or a client certificate.
+//! - [`TlsAcceptor`] serves TLS from a PEM certificate chain and key, for
+//!   [`ws_server::Server`] through [`server`].
+//! - [`TlsStream`] is the session, splittable for a reading and a writing thread;
+//!   [`MaybeTlsStream`] is TLS or plain TCP, as the URL says.
+//! - [`Error`] names the failures people meet: unknown issuer, name mismatch,
+//!   expired certificate, handshake refused, connection reset.
+//!
+//! Certificate and host name verification cannot be turned off through this crate;
+//! [`Connector::from_config`] takes a rustls configuration for any special case.
+//!
+//! # Unsafe
+//!
+//! None.
+#![forbid(unsafe_code)]
+
+mod client;
+mod error;
+mod server;
+mod stream;
+
+use std::sync::Arc;
+
+pub use client::{Connector, ConnectorBuilder, connect, connect_with};
+pub use error::Error;
+pub use server::{TlsAcceptor, server};
+pub use stream::{MaybeTlsStream, TlsStream};
+
+/// The crypto provider every configuration here uses: rustls' `ring`, chosen
+/// explicitly so that no process-wide default is needed.
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}

@@ -1,0 +1,68 @@
+//! An echo server with a page to try it from a browser, and a chat room.
+//!
+//! ```text
+//! cargo run --example ws-server [ADDRESS]
+//! ```
+//!
+//! Listens on 127.0.0.1:8080 unless given another address. Open `http://ADDRESS/` in a
+//! browser: type a message and the server echoes it back over `/ws`. `/chat` relays
+//! each message to every connected client.
+#![allow(clippy::print_stdout)]
+
+use std::sync::Arc;
+
+use websockets::server::{Broadcast, HttpResponse};
+use websockets::{Message, Server};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let mut server = Server::new(addr.clone());
+
+    server.on_http("/", |_request| HttpResponse::html(PAGE))?;
+
+    server.on_connect("/ws", |stream, path| {
+        println!("{path}: connected");
+        loop {
+            match stream.read_message() {
+                Ok(Message::Text(text)) => stream.send_text("Echo: ".to_string() + &text)?,
+                Ok(Message::Binary(data)) => stream.send_binary(data)?,
+                Err(error) => {
+                    println!("{path}: closed ({error})");
+                    break;
+                }
+            }
+        }
+        Ok(())
+    })?;
+
+    let room = Arc::new(Broadcast::new());
+    server.on_connect_split("/chat", move |reader, writer, path| {
+        let member = room.join(writer.clone());
+        println!("{path}: joined, {} in the room", room.len());
+        let ended = loop {
+            match reader.read_message() {
+                Ok(message) => {
+                    room.send(&message);
+                }
+                Err(error) => break error,
+            }
+        };
+        room.leave(member);
+        println!("{path}: left ({ended}), {} in the room", room.len());
+        Ok(())
+    })?;
+
+    let handle = server.spawn()?;
+    println!(
+        "listening on http://{}/ (echo at /ws, chat at /chat)",
+        handle.local_addr()
+    );
+    // Serve until the process is stopped.
+    loop {
+        std::thread::park();
+    }
+}
+
+const PAGE: &str = include_str!("page.html");
