@@ -1,0 +1,119 @@
+//! The layering rules, read from `cargo metadata`: a crate depends only on layers below
+//! it, and on no runtime crate outside its allowance.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Bottom up; crates in one layer are peers and may not depend on each other.
+const LAYERS: &[&[&str]] = &[
+    &["ws-frame"],
+    &["ws-handshake"],
+    &["ws-stream"],
+    &["ws-server", "ws-client"],
+    &["ws-tls"],
+    &["websockets"],
+];
+
+/// The runtime dependencies from outside the workspace each crate may have.
+fn allowed_external(krate: &str) -> &'static [&'static str] {
+    match krate {
+        "ws-handshake" => &["sha1_smol", "base64", "getrandom"],
+        "ws-stream" => &["getrandom", "simdutf8"],
+        "ws-server" | "ws-client" => &["getrandom"],
+        "ws-tls" => &["rustls", "webpki-roots", "rustls-pki-types"],
+        _ => &[],
+    }
+}
+
+fn layer_of(krate: &str) -> Option<usize> {
+    LAYERS.iter().position(|layer| layer.contains(&krate))
+}
+
+/// Each workspace crate's runtime (normal, non-dev, non-build) dependencies.
+fn runtime_dependencies() -> BTreeMap<String, Vec<String>> {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata prints json");
+    let mut crates = BTreeMap::new();
+    for package in metadata["packages"].as_array().expect("packages") {
+        let name = package["name"].as_str().expect("name").to_owned();
+        let dependencies = package["dependencies"]
+            .as_array()
+            .expect("dependencies")
+            .iter()
+            .filter(|dependency| dependency["kind"].is_null())
+            .map(|dependency| dependency["name"].as_str().expect("name").to_owned())
+            .collect();
+        crates.insert(name, dependencies);
+    }
+    crates
+}
+
+#[test]
+fn every_crate_has_a_layer() {
+    for krate in runtime_dependencies().keys() {
+        assert!(
+            layer_of(krate).is_some(),
+            "{krate} is not placed in a layer"
+        );
+    }
+}
+
+#[test]
+fn crates_depend_only_on_lower_layers() {
+    let crates = runtime_dependencies();
+    for (krate, dependencies) in &crates {
+        let Some(layer) = layer_of(krate) else {
+            continue;
+        };
+        for dependency in dependencies
+            .iter()
+            .filter(|dependency| crates.contains_key(*dependency))
+        {
+            let below = layer_of(dependency).is_some_and(|other| other < layer);
+            assert!(
+                below,
+                "{krate} depends on {dependency}, which is not in a lower layer"
+            );
+        }
+    }
+}
+
+#[test]
+fn runtime_dependencies_stay_within_their_allowance() {
+    let crates = runtime_dependencies();
+    for (krate, dependencies) in &crates {
+        for dependency in dependencies
+            .iter()
+            .filter(|dependency| !crates.contains_key(*dependency))
+        {
+            assert!(
+                allowed_external(krate).contains(&dependency.as_str()),
+                "{krate} gained the runtime dependency {dependency}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_frame_codec_stands_alone() {
+    let crates = runtime_dependencies();
+    assert_eq!(crates["ws-frame"], Vec::<String>::new());
+}

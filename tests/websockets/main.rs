@@ -1,0 +1,4 @@
+//! The facade's integration tests: layering, the README, and real peers.
+#![allow(clippy::unwrap_used)]
+
+mod architecture;
