@@ -5,9 +5,13 @@
 
 mod close;
 mod control;
+mod interop;
+mod keepalive;
 mod limits;
 mod nonblocking;
+mod props;
 mod receive;
 mod send;
+mod split;
 mod support;
 mod utf8;
