@@ -1,0 +1,157 @@
+//! The heap an idle connection holds, measured with a counting global allocator: 1000
+//! server streams over loopback sockets, each after one small read (and again after
+//! one small echo), against tungstenite doing the same.
+//!
+//! A separate test binary because the global allocator must be alone; one test, so
+//! that nothing else allocates while it counts.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+// The allocator trait is unsafe to implement; each block only forwards to `System`.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use tungstenite::protocol::{Role as TRole, WebSocket};
+use ws_stream::{Message, Role, Stream};
+
+/// Counts the bytes currently allocated.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
+// it upholds `GlobalAlloc`'s contract exactly as `System` does; the counter is a
+// side effect that never touches the memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded as is; see the impl.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded as is; see the impl.
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded as is; see the impl.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded as is; see the impl.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            LIVE.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const CONNECTIONS: usize = 1000;
+/// The bound the issue sets for an idle connection.
+const LIMIT: usize = 8 << 10;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// `CONNECTIONS` connected pairs: (client end, server end).
+fn pairs() -> Vec<(TcpStream, TcpStream)> {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    (0..CONNECTIONS)
+        .map(|_| {
+            let client = TcpStream::connect(address).unwrap();
+            let (server, _) = listener.accept().unwrap();
+            (client, server)
+        })
+        .collect()
+}
+
+/// A small masked text frame, as a client sends it.
+fn small_client_frame() -> Vec<u8> {
+    let key = [1, 2, 3, 4];
+    let mut frame = vec![0x81, 0x80 | 5];
+    frame.extend_from_slice(&key);
+    frame.extend(b"hello".iter().zip(key.iter().cycle()).map(|(b, k)| b ^ k));
+    frame
+}
+
+fn per_connection(before: isize, after: isize) -> usize {
+    usize::try_from(after - before).unwrap_or(0) / CONNECTIONS
+}
+
+#[test]
+fn idle_connection_heap() {
+    let frame = small_client_frame();
+
+    // Ours.
+    let mut sockets = pairs();
+    let clients: Vec<TcpStream> = sockets
+        .iter()
+        .map(|(c, _)| c.try_clone().unwrap())
+        .collect();
+    let before = live();
+    let mut streams = Vec::with_capacity(CONNECTIONS);
+    for ((_, server), mut client) in sockets.drain(..).zip(clients.iter()) {
+        client.write_all(&frame).unwrap();
+        let mut stream = Stream::with_role(server, Role::Server);
+        assert_eq!(stream.read_message().unwrap(), Message::text("hello"));
+        streams.push(stream);
+    }
+    let after_read = live();
+    for stream in &mut streams {
+        stream.send_text("hello").unwrap();
+    }
+    let after_echo = live();
+    let ours_read = per_connection(before, after_read);
+    let ours_echo = per_connection(before, after_echo);
+    let reported = streams[0].buffer_capacity() + std::mem::size_of::<Stream<TcpStream>>();
+    drop(streams);
+    drop(clients);
+
+    // Tungstenite, the same way.
+    let mut sockets = pairs();
+    let clients: Vec<TcpStream> = sockets
+        .iter()
+        .map(|(c, _)| c.try_clone().unwrap())
+        .collect();
+    let before = live();
+    let mut sockets_ws = Vec::with_capacity(CONNECTIONS);
+    for ((_, server), mut client) in sockets.drain(..).zip(clients.iter()) {
+        client.write_all(&frame).unwrap();
+        let mut ws = WebSocket::from_raw_socket(server, TRole::Server, None);
+        assert_eq!(ws.read().unwrap(), tungstenite::Message::text("hello"));
+        sockets_ws.push(ws);
+    }
+    let theirs_read = per_connection(before, live());
+    drop(sockets_ws);
+    drop(clients);
+
+    println!(
+        "idle connection heap, per connection over {CONNECTIONS}: ws-stream {ours_read} B \
+         after one read, {ours_echo} B after one echo (Stream::buffer_capacity + struct: \
+         {reported} B); tungstenite {theirs_read} B after one read"
+    );
+    assert!(ours_read < LIMIT, "{ours_read} B per idle connection");
+    assert!(ours_echo < LIMIT, "{ours_echo} B per idle connection");
+    assert!(ours_read < theirs_read);
+}
