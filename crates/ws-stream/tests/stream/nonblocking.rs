@@ -284,12 +284,14 @@ fn message_writer_refused_by_a_full_write_buffer_loses_nothing() {
     let config = ws_stream::Config::default()
         .max_write_buffer(64 << 10)
         .max_send_frame_size(16 << 10);
-    let mut stream = Stream::with_config(ours, Role::Client, config);
-    let payload = pattern(4 << 20);
+    let mut stream = Stream::with_config(ours, Role::Server, config);
+    // More than the kernel buffers hold (the send buffer grows to 4 MiB here).
+    let payload = pattern(12 << 20);
     let total = payload.len();
+    let (first_refusal, refused_rx) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
-        // Start late, so that the kernel buffers and then ours fill up first.
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        // Start once the kernel buffers and then ours are full.
+        refused_rx.recv_timeout(STUCK).ok();
         peer.set_read_timeout(Some(STUCK)).unwrap();
         let mut pending = Vec::new();
         let mut received = Vec::new();
@@ -317,6 +319,7 @@ fn message_writer_refused_by_a_full_write_buffer_loses_nothing() {
                     "{inner:?}"
                 );
                 refused += 1;
+                first_refusal.send(()).ok();
                 // Push out what waits; it may block until the peer reads.
                 while let Err(error) = writer.flush() {
                     assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
@@ -325,6 +328,7 @@ fn message_writer_refused_by_a_full_write_buffer_loses_nothing() {
             }
         }
     }
+    first_refusal.send(()).ok();
     assert!(refused > 0, "the write buffer never filled");
     match writer.finish() {
         Ok(()) => {}
