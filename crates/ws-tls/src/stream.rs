@@ -1,6 +1,6 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 use ws_stream::{Socket, Split};
@@ -11,13 +11,24 @@ use crate::Error;
 ///
 /// It reads and writes plaintext like the TCP stream it wraps, and it can be split
 /// ([`Split`]) so that one thread reads while another writes: the session state sits
-/// behind a lock that is never held while waiting for the network to deliver bytes.
-/// [`Socket`] reaches the TCP stream, so keep-alive and the close timeout work as they
-/// do over plain TCP.
+/// behind a lock that is never held while waiting for the network, to deliver bytes
+/// or to take them, so a writer blocked on a peer that is busy sending does not keep
+/// the reader from the bytes that would unblock it. [`Socket`] reaches the TCP stream,
+/// so keep-alive and the close timeout work as they do over plain TCP.
 #[derive(Debug)]
 pub struct TlsStream {
     tcp: TcpStream,
-    session: Arc<Mutex<Session>>,
+    shared: Arc<Shared>,
+}
+
+/// What the two halves of a split stream share.
+#[derive(Debug)]
+struct Shared {
+    session: Mutex<Session>,
+    /// TLS records taken from the session and not yet written. Whoever holds it is the
+    /// one thread writing to the network, so records leave in the order the session
+    /// made them; the session itself stays free meanwhile.
+    outgoing: Mutex<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -39,19 +50,31 @@ impl TlsStream {
     ) -> Result<TlsStream, Error> {
         let mut stream = TlsStream {
             tcp,
-            session: Arc::new(Mutex::new(Session {
-                tls: tls.into(),
-                unread: Vec::new(),
-            })),
+            shared: Arc::new(Shared {
+                session: Mutex::new(Session {
+                    tls: tls.into(),
+                    unread: Vec::new(),
+                }),
+                outgoing: Mutex::new(Vec::new()),
+            }),
         };
         loop {
-            let handshaking = {
+            stream.send_records(true).map_err(Error::from_io)?;
+            {
                 let mut session = stream.lock();
-                session.write_out(&stream.tcp).map_err(Error::from_io)?;
-                session.tls.is_handshaking()
-            };
-            if !handshaking {
-                return Ok(stream);
+                if !session.tls.is_handshaking() {
+                    break;
+                }
+                if session.can_absorb() {
+                    let absorbed = session.absorb();
+                    drop(session);
+                    if let Err(error) = absorbed {
+                        // The alert that explains the failure goes out first.
+                        stream.send_records(true).ok();
+                        return Err(Error::from_io(error));
+                    }
+                    continue;
+                }
             }
             match stream.receive() {
                 Ok(true) => {}
@@ -59,6 +82,7 @@ impl TlsStream {
                 Err(error) => return Err(Error::from_io(error)),
             }
         }
+        Ok(stream)
     }
 
     /// The TCP stream under the session.
@@ -72,9 +96,7 @@ impl TlsStream {
     }
 
     fn lock(&self) -> MutexGuard<'_, Session> {
-        self.session
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.shared.session)
     }
 
     /// Reads bytes from the network into the session, outside the lock while waiting.
@@ -87,45 +109,102 @@ impl TlsStream {
                 other => break other?,
             }
         };
-        let mut session = self.lock();
-        session.unread.extend_from_slice(&raw[..n]);
-        if n == 0 {
-            // Tell the session the stream ended, so it can tell a clean close_notify
-            // from a truncation.
-            session.tls.read_tls(&mut io::empty())?;
-        }
-        session.absorb(&self.tcp)?;
+        let absorbed = {
+            let mut session = self.lock();
+            session.unread.extend_from_slice(&raw[..n]);
+            if n == 0 {
+                // Tell the session the stream ended, so it can tell a clean close_notify
+                // from a truncation.
+                session.tls.read_tls(&mut io::empty())?;
+            }
+            session.absorb()
+        };
+        self.after_absorb(absorbed)?;
         Ok(n > 0)
+    }
+
+    /// What follows feeding bytes to the session. A reader never waits to write: the
+    /// thread writing may be blocked on a peer that waits for us to read. So what the
+    /// session answers to a healthy stream (a key update) goes out with the next write
+    /// or flush; only the alert explaining a failure is sent now, if the network is
+    /// free.
+    fn after_absorb(&self, absorbed: io::Result<()>) -> io::Result<()> {
+        if absorbed.is_err() {
+            self.send_records(false).ok();
+        }
+        absorbed
+    }
+
+    /// Writes every TLS record the session has made to the network, in order, without
+    /// holding the session while the network takes them.
+    ///
+    /// With `wait`, it waits for a thread already writing, and answers once everything
+    /// is out. Without, it leaves the records to that thread, which looks at the
+    /// session again after it lets go.
+    fn send_records(&self, wait: bool) -> io::Result<()> {
+        loop {
+            let mut outgoing = match self.shared.outgoing.try_lock() {
+                Ok(outgoing) => outgoing,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) if wait => lock(&self.shared.outgoing),
+                Err(TryLockError::WouldBlock) => return Ok(()),
+            };
+            loop {
+                if outgoing.is_empty() {
+                    let mut session = self.lock();
+                    while session.tls.wants_write() {
+                        session.tls.write_tls(&mut *outgoing)?;
+                    }
+                }
+                if outgoing.is_empty() {
+                    break;
+                }
+                // Bytes the network refused stay queued, ahead of any later record.
+                match (&self.tcp).write(&outgoing) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => drop(outgoing.drain(..n)),
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            drop(outgoing);
+            // Another thread may have made records while we held `outgoing`, and left
+            // them to us.
+            if !self.lock().tls.wants_write() {
+                return Ok(());
+            }
+        }
     }
 }
 
 impl Session {
-    /// Feeds unread network bytes to the session as far as it has room, and answers
-    /// what the session wants to send (alerts, key updates).
-    fn absorb(&mut self, tcp: &TcpStream) -> io::Result<()> {
-        while !self.unread.is_empty() && self.tls.wants_read() {
+    /// Whether bytes already read could move the session on.
+    fn can_absorb(&self) -> bool {
+        !self.unread.is_empty() && self.tls.wants_read()
+    }
+
+    /// Feeds unread network bytes to the session as far as it has room. What it wants
+    /// to answer stays queued for [`TlsStream::send_records`].
+    fn absorb(&mut self) -> io::Result<()> {
+        while self.can_absorb() {
             let mut input = &self.unread[..];
             let used = self.tls.read_tls(&mut input)?;
             self.unread.drain(..used);
-            if let Err(error) = self.tls.process_new_packets() {
-                // Send the alert that explains the failure before giving up.
-                self.write_out(tcp).ok();
-                return Err(io::Error::new(io::ErrorKind::InvalidData, error));
-            }
+            self.tls
+                .process_new_packets()
+                .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
             if used == 0 {
                 break;
             }
         }
-        self.write_out(tcp)
-    }
-
-    /// Writes everything the session has queued for the network.
-    fn write_out(&mut self, mut tcp: &TcpStream) -> io::Result<()> {
-        while self.tls.wants_write() {
-            self.tls.write_tls(&mut tcp)?;
-        }
         Ok(())
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Read for TlsStream {
@@ -134,38 +213,38 @@ impl Read for TlsStream {
             return Ok(0);
         }
         loop {
-            {
+            let absorbed = {
                 let mut session = self.lock();
                 match session.tls.reader().read(buf) {
                     Ok(n) => return Ok(n),
                     Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
                     Err(error) => return Err(error),
                 }
-                if !session.unread.is_empty() && session.tls.wants_read() {
-                    session.absorb(&self.tcp)?;
-                    continue;
+                session.can_absorb().then(|| session.absorb())
+            };
+            match absorbed {
+                Some(absorbed) => self.after_absorb(absorbed)?,
+                None => {
+                    self.receive()?;
                 }
             }
-            self.receive()?;
         }
     }
 }
 
 impl Write for TlsStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut session = self.lock();
         // Empty the session's send buffer first, so that it has room for `buf`.
-        session.write_out(&self.tcp)?;
-        let n = session.tls.writer().write(buf)?;
+        self.send_records(true)?;
+        let n = self.lock().tls.writer().write(buf)?;
         // Bytes accepted are sent; if the network refuses them now, `flush` says so.
-        session.write_out(&self.tcp).ok();
+        self.send_records(true).ok();
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        let mut session = self.lock();
-        session.tls.writer().flush()?;
-        session.write_out(&self.tcp)
+        self.lock().tls.writer().flush()?;
+        self.send_records(true)
     }
 }
 
@@ -174,13 +253,12 @@ impl Socket for TlsStream {
         self.tcp.set_read_timeout(timeout)
     }
 
-    /// Sends the TLS close_notify, then ends the TCP connection.
+    /// Sends the TLS close_notify, then ends the TCP connection. The close_notify is
+    /// left out when another thread is blocked writing: ending the connection is what
+    /// frees that thread.
     fn shutdown(&self) -> io::Result<()> {
-        {
-            let mut session = self.lock();
-            session.tls.send_close_notify();
-            session.write_out(&self.tcp).ok();
-        }
+        self.lock().tls.send_close_notify();
+        self.send_records(false).ok();
         self.tcp.shutdown(Shutdown::Both)
     }
 }
@@ -193,7 +271,7 @@ impl Split for TlsStream {
     fn split(self) -> io::Result<(TlsStream, TlsStream)> {
         let reader = TlsStream {
             tcp: self.tcp.try_clone()?,
-            session: Arc::clone(&self.session),
+            shared: Arc::clone(&self.shared),
         };
         Ok((reader, self))
     }

@@ -7,5 +7,6 @@
 mod echo;
 mod mtls;
 mod pki;
+mod split;
 mod support;
 mod verify;
