@@ -28,6 +28,10 @@ pub enum Error {
     /// The peer closed the connection before the TLS handshake finished (a plain
     /// `ws://` server on a `wss://` URL, for instance).
     ClosedDuringHandshake,
+    /// The TLS handshake did not finish within the handshake timeout (over a TCP
+    /// stream of your own, [`Connector::wrap`](crate::Connector::wrap), the read
+    /// timeout set on it, which bounds the whole handshake).
+    HandshakeTimeout,
     /// The host is not a valid DNS name or IP address for TLS (the host given).
     InvalidServerName(String),
     /// A PEM input holds no usable certificate or key (what was missing or wrong).
@@ -98,6 +102,7 @@ impl fmt::Display for Error {
             Error::ClosedDuringHandshake => {
                 f.write_str("connection closed during the tls handshake")
             }
+            Error::HandshakeTimeout => f.write_str("tls handshake timed out"),
             Error::InvalidServerName(name) => write!(f, "{name:?} is not a valid tls server name"),
             Error::InvalidPem(what) => write!(f, "invalid pem: {what}"),
             Error::InvalidConfig(_) => f.write_str("invalid tls configuration"),

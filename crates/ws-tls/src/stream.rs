@@ -1,7 +1,7 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ws_stream::{Socket, Split};
 
@@ -44,10 +44,15 @@ const RECORD: usize = 16 * 1024 + 256;
 impl TlsStream {
     /// Runs the TLS handshake of `tls` over `tcp` to its end, so that certificate and
     /// name errors are reported here rather than at the first message.
+    ///
+    /// A read timeout set on `tcp` bounds the whole handshake, not each read, so that a
+    /// peer sending a byte at a time cannot stretch it; it is back in place afterwards.
     pub(crate) fn handshake(
         tcp: TcpStream,
         tls: impl Into<rustls::Connection>,
     ) -> Result<TlsStream, Error> {
+        let timeout = tcp.read_timeout().map_err(Error::Io)?;
+        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
         let mut stream = TlsStream {
             tcp,
             shared: Arc::new(Shared {
@@ -58,31 +63,43 @@ impl TlsStream {
                 outgoing: Mutex::new(Vec::new()),
             }),
         };
+        let finished = stream.finish_handshake(deadline);
+        stream.tcp.set_read_timeout(timeout).map_err(Error::Io)?;
+        finished.map(|()| stream)
+    }
+
+    fn finish_handshake(&mut self, deadline: Option<Instant>) -> Result<(), Error> {
         loop {
-            stream.send_records(true).map_err(Error::from_io)?;
+            self.send_records(true).map_err(handshake_error)?;
             {
-                let mut session = stream.lock();
+                let mut session = self.lock();
                 if !session.tls.is_handshaking() {
-                    break;
+                    return Ok(());
                 }
                 if session.can_absorb() {
                     let absorbed = session.absorb();
                     drop(session);
                     if let Err(error) = absorbed {
                         // The alert that explains the failure goes out first.
-                        stream.send_records(true).ok();
-                        return Err(Error::from_io(error));
+                        self.send_records(true).ok();
+                        return Err(handshake_error(error));
                     }
                     continue;
                 }
             }
-            match stream.receive() {
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Error::HandshakeTimeout);
+                }
+                self.tcp.set_read_timeout(Some(left)).map_err(Error::Io)?;
+            }
+            match self.receive() {
                 Ok(true) => {}
                 Ok(false) => return Err(Error::ClosedDuringHandshake),
-                Err(error) => return Err(Error::from_io(error)),
+                Err(error) => return Err(handshake_error(error)),
             }
         }
-        Ok(stream)
     }
 
     /// The TCP stream under the session.
@@ -198,6 +215,15 @@ impl Session {
             }
         }
         Ok(())
+    }
+}
+
+/// Sorts an error met during the handshake; a read or write that timed out means the
+/// handshake ran out of time.
+fn handshake_error(error: io::Error) -> Error {
+    match error.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::HandshakeTimeout,
+        _ => Error::from_io(error),
     }
 }
 

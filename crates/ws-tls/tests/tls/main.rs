@@ -9,4 +9,5 @@ mod mtls;
 mod pki;
 mod split;
 mod support;
+mod timeouts;
 mod verify;

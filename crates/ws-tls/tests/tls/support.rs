@@ -1,10 +1,12 @@
 //! What the tests share: connectors and servers for the test PKI, and a guard that
 //! turns a hang into a failure.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use ws_server::{ServerConfig, ServerHandle};
 use ws_tls::{Connector, MaybeTlsStream, TlsAcceptor};
 
@@ -77,4 +79,22 @@ pub(crate) fn within<T: Send + 'static>(
         },
         Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what} hung: no end after {HANG:?}"),
     }
+}
+
+/// A rustls server configuration presenting `identity`, for tests that play a TLS
+/// server by hand.
+pub(crate) fn server_tls_config(identity: &Identity) -> Arc<rustls::ServerConfig> {
+    let chain = CertificateDer::pem_slice_iter(identity.chain_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    Arc::new(config)
 }
