@@ -15,6 +15,10 @@ use crate::Error;
 /// or to take them, so a writer blocked on a peer that is busy sending does not keep
 /// the reader from the bytes that would unblock it. [`Socket`] reaches the TCP stream,
 /// so keep-alive and the close timeout work as they do over plain TCP.
+///
+/// A peer that ends the TCP connection without the TLS close_notify reads as the end
+/// of the stream, as over TCP, rather than as an error: WebSocket notices a truncation
+/// itself (an abnormal close, 1006).
 #[derive(Debug)]
 pub struct TlsStream {
     tcp: TcpStream,
@@ -244,6 +248,11 @@ impl Read for TlsStream {
                 match session.tls.reader().read(buf) {
                     Ok(n) => return Ok(n),
                     Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                    // The TCP stream ended without close_notify. WebSocket frames carry
+                    // their lengths and the connection its own close handshake, so a
+                    // truncation cannot pass unnoticed: this is the end of the stream,
+                    // reported as over plain TCP (1006 when no Close came first).
+                    Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
                     Err(error) => return Err(error),
                 }
                 session.can_absorb().then(|| session.absorb())
