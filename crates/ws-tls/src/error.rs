@@ -1,6 +1,6 @@
 use std::{fmt, io};
 
-use rustls::{AlertDescription, CertificateError};
+use rustls::{AlertDescription, CertificateError, InvalidMessage};
 
 /// Why a TLS connection, or a secure WebSocket over it, could not be opened.
 ///
@@ -25,9 +25,12 @@ pub enum Error {
     Tls(Box<rustls::Error>),
     /// The peer reset the connection.
     ConnectionReset,
-    /// The peer closed the connection before the TLS handshake finished (a plain
-    /// `ws://` server on a `wss://` URL, for instance).
+    /// The peer closed the connection before the TLS handshake finished (a server
+    /// that gave up on our hello without a word, for instance).
     ClosedDuringHandshake,
+    /// The peer answered the TLS handshake with bytes that are not TLS: a plain `ws://`
+    /// or HTTP server on a `wss://` URL, for instance.
+    NotTls,
     /// The TLS handshake did not finish within the handshake timeout (over a TCP
     /// stream of your own, [`Connector::wrap`](crate::Connector::wrap), the read
     /// timeout set on it, which bounds the whole handshake).
@@ -63,6 +66,31 @@ impl Error {
             },
             rustls::Error::AlertReceived(alert) => Error::HandshakeRefused(alert),
             other => Error::Tls(Box::new(other)),
+        }
+    }
+
+    /// Sorts an error met during the TLS handshake: a read or write that timed out
+    /// means the handshake ran out of time, and a first record that is not TLS, a peer
+    /// that does not speak it.
+    pub(crate) fn from_handshake_io(error: io::Error) -> Error {
+        if matches!(
+            error.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) {
+            return Error::HandshakeTimeout;
+        }
+        match Error::from_io(error) {
+            Error::Tls(error)
+                if matches!(
+                    *error,
+                    rustls::Error::InvalidMessage(
+                        InvalidMessage::InvalidContentType | InvalidMessage::UnknownProtocolVersion
+                    )
+                ) =>
+            {
+                Error::NotTls
+            }
+            other => other,
         }
     }
 
@@ -103,6 +131,7 @@ impl fmt::Display for Error {
                 f.write_str("connection closed during the tls handshake")
             }
             Error::HandshakeTimeout => f.write_str("tls handshake timed out"),
+            Error::NotTls => f.write_str("peer does not speak tls"),
             Error::InvalidServerName(name) => write!(f, "{name:?} is not a valid tls server name"),
             Error::InvalidPem(what) => write!(f, "invalid pem: {what}"),
             Error::InvalidConfig(_) => f.write_str("invalid tls configuration"),

@@ -74,7 +74,7 @@ impl TlsStream {
 
     fn finish_handshake(&mut self, deadline: Option<Instant>) -> Result<(), Error> {
         loop {
-            self.send_records(true).map_err(handshake_error)?;
+            self.send_records(true).map_err(Error::from_handshake_io)?;
             {
                 let mut session = self.lock();
                 if !session.tls.is_handshaking() {
@@ -86,7 +86,7 @@ impl TlsStream {
                     if let Err(error) = absorbed {
                         // The alert that explains the failure goes out first.
                         self.send_records(true).ok();
-                        return Err(handshake_error(error));
+                        return Err(Error::from_handshake_io(error));
                     }
                     continue;
                 }
@@ -101,7 +101,7 @@ impl TlsStream {
             match self.receive() {
                 Ok(true) => {}
                 Ok(false) => return Err(Error::ClosedDuringHandshake),
-                Err(error) => return Err(handshake_error(error)),
+                Err(error) => return Err(Error::from_handshake_io(error)),
             }
         }
     }
@@ -219,15 +219,6 @@ impl Session {
             }
         }
         Ok(())
-    }
-}
-
-/// Sorts an error met during the handshake; a read or write that timed out means the
-/// handshake ran out of time.
-fn handshake_error(error: io::Error) -> Error {
-    match error.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::HandshakeTimeout,
-        _ => Error::from_io(error),
     }
 }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod echo;
+mod mismatch;
 mod ending;
 mod mtls;
 mod pki;
