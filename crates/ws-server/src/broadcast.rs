@@ -101,6 +101,8 @@ impl<S: Split> Default for Broadcast<S> {
 
 impl<S: Split> std::fmt::Debug for Broadcast<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Broadcast").field("members", &self.len()).finish()
+        f.debug_struct("Broadcast")
+            .field("members", &self.len())
+            .finish()
     }
 }

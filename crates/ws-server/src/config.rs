@@ -109,13 +109,19 @@ impl ServerConfig {
     }
 
     /// Sets [`ServerConfig::protocols`].
-    pub fn protocols<I: IntoIterator<Item = S>, S: Into<String>>(mut self, protocols: I) -> ServerConfig {
+    pub fn protocols<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        protocols: I,
+    ) -> ServerConfig {
         self.protocols = protocols.into_iter().map(Into::into).collect();
         self
     }
 
     /// Sets [`ServerConfig::allowed_origins`].
-    pub fn allowed_origins<I: IntoIterator<Item = S>, S: Into<String>>(mut self, origins: I) -> ServerConfig {
+    pub fn allowed_origins<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        origins: I,
+    ) -> ServerConfig {
         self.allowed_origins = Some(origins.into_iter().map(Into::into).collect());
         self
     }

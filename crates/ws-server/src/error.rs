@@ -36,7 +36,9 @@ impl fmt::Display for Error {
             Error::Handshake(_) => f.write_str("invalid websocket handshake"),
             Error::Rejected(status) => write!(f, "request rejected with status {status}"),
             Error::HandshakeTimeout => f.write_str("client did not finish its handshake in time"),
-            Error::ClosedDuringHandshake => f.write_str("client closed the connection during the handshake"),
+            Error::ClosedDuringHandshake => {
+                f.write_str("client closed the connection during the handshake")
+            }
             Error::Io(_) => f.write_str("i/o error during the handshake"),
         }
     }

@@ -44,7 +44,12 @@ pub(crate) fn read_request<S: Read>(
             Ok(0) => return Err(Error::ClosedDuringHandshake),
             Ok(n) => n,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 return Err(Error::HandshakeTimeout);
             }
             Err(error) => return Err(Error::Io(error)),
@@ -59,7 +64,12 @@ pub(crate) fn read_request<S: Read>(
 
 /// Decides how to answer `request`, in the order a client learns most from: not an
 /// upgrade, a broken handshake, no route, a foreign origin, the application's check.
-pub(crate) fn negotiate(request: &Request<'_>, head: &ws_handshake::Request, config: &ServerConfig, callbacks: &Callbacks<'_>) -> Answer {
+pub(crate) fn negotiate(
+    request: &Request<'_>,
+    head: &ws_handshake::Request,
+    config: &ServerConfig,
+    callbacks: &Callbacks<'_>,
+) -> Answer {
     let path = request.path();
     if !request.is_upgrade() {
         if let Some(page) = (callbacks.page)(request) {
@@ -69,7 +79,8 @@ pub(crate) fn negotiate(request: &Request<'_>, head: &ws_handshake::Request, con
             };
         }
         if (callbacks.has_route)(path) {
-            let rejection = Rejection::upgrade_required().body("this endpoint speaks WebSocket only\n");
+            let rejection =
+                Rejection::upgrade_required().body("this endpoint speaks WebSocket only\n");
             return refuse(rejection, Error::Rejected(426));
         }
         return refuse(Rejection::new(404), Error::NoRoute(path.to_owned()));
@@ -86,9 +97,14 @@ pub(crate) fn negotiate(request: &Request<'_>, head: &ws_handshake::Request, con
     }
     if let Some(allowed) = &config.allowed_origins
         && let Some(origin) = request.header("origin")
-        && !allowed.iter().any(|allowed| allowed.as_bytes().eq_ignore_ascii_case(origin))
+        && !allowed
+            .iter()
+            .any(|allowed| allowed.as_bytes().eq_ignore_ascii_case(origin))
     {
-        return refuse(Rejection::new(403).body("origin not allowed\n"), Error::Rejected(403));
+        return refuse(
+            Rejection::new(403).body("origin not allowed\n"),
+            Error::Rejected(403),
+        );
     }
     let accept = match callbacks.check.map(|check| check(request)) {
         Some(Err(rejection)) => {
@@ -144,7 +160,10 @@ pub fn accept<S: Read + Write>(socket: S) -> Result<Stream<S>, Error> {
 
 /// Like [`accept`], with a config (origins, subprotocols, limits, stream settings);
 /// also returns the request, for its path, headers and chosen protocol.
-pub fn accept_with<S: Read + Write>(mut socket: S, config: &ServerConfig) -> Result<(Stream<S>, UpgradeRequest), Error> {
+pub fn accept_with<S: Read + Write>(
+    mut socket: S,
+    config: &ServerConfig,
+) -> Result<(Stream<S>, UpgradeRequest), Error> {
     let (head, read_ahead) = match read_request(&mut socket, config.limits, &mut |_| Ok(())) {
         Ok(request) => request,
         Err(error) => {
@@ -165,7 +184,8 @@ pub fn accept_with<S: Read + Write>(mut socket: S, config: &ServerConfig) -> Res
     match negotiate(&request, &head, config, &callbacks) {
         Answer::Upgrade(upgrade, response) => {
             send_all(&mut socket, &response).map_err(Error::Io)?;
-            let stream = Stream::from_upgrade(socket, Role::Server, config.stream_config(), &read_ahead);
+            let stream =
+                Stream::from_upgrade(socket, Role::Server, config.stream_config(), &read_ahead);
             Ok((stream, upgrade))
         }
         Answer::Refuse(response, reason) => {

@@ -170,16 +170,40 @@ impl HttpResponse {
     /// The whole response, or `None` if a header could inject lines or the status is
     /// not a three-digit code.
     pub(crate) fn to_bytes(&self) -> Option<Vec<u8>> {
-        let field_ok = |text: &str| text.bytes().all(|byte| byte == b'\t' || !byte.is_ascii_control());
-        let name_ok = |name: &str| !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte));
-        if !(100..=999).contains(&self.status) || !self.headers.iter().all(|(name, value)| name_ok(name) && field_ok(value)) {
+        let field_ok = |text: &str| {
+            text.bytes()
+                .all(|byte| byte == b'\t' || !byte.is_ascii_control())
+        };
+        let name_ok = |name: &str| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
+        };
+        if !(100..=999).contains(&self.status)
+            || !self
+                .headers
+                .iter()
+                .all(|(name, value)| name_ok(name) && field_ok(value))
+        {
             return None;
         }
-        let mut out = format!("HTTP/1.1 {} {}\r\n", self.status, reason_phrase(self.status)).into_bytes();
+        let mut out = format!(
+            "HTTP/1.1 {} {}\r\n",
+            self.status,
+            reason_phrase(self.status)
+        )
+        .into_bytes();
         for (name, value) in &self.headers {
             out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }
-        out.extend_from_slice(format!("Content-Length: {}\r\nConnection: close\r\n\r\n", self.body.len()).as_bytes());
+        out.extend_from_slice(
+            format!(
+                "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                self.body.len()
+            )
+            .as_bytes(),
+        );
         out.extend_from_slice(&self.body);
         Some(out)
     }

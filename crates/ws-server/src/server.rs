@@ -112,7 +112,9 @@ impl<A: Acceptor> Server<A> {
             let outcome = catch_unwind(AssertUnwindSafe(|| handler(&mut stream, path)));
             match outcome {
                 Ok(Ok(())) => stream.close().ok(),
-                _ => stream.close_with(CloseCode::INTERNAL_ERROR, "internal error").ok(),
+                _ => stream
+                    .close_with(CloseCode::INTERNAL_ERROR, "internal error")
+                    .ok(),
             };
         });
         self.add_route(path, runner)
@@ -148,7 +150,11 @@ impl<A: Acceptor> Server<A> {
     ///
     /// A map cannot hold repeated headers; with the raw request, use
     /// [`ws_handshake::UpgradeRequest`] instead.
-    pub fn handle_upgrade(&self, path: &str, headers: &HashMap<String, String>) -> Result<String, Error> {
+    pub fn handle_upgrade(
+        &self,
+        path: &str,
+        headers: &HashMap<String, String>,
+    ) -> Result<String, Error> {
         if !self.routes.contains_key(path) {
             return Err(Error::NoRoute(path.to_owned()));
         }
@@ -214,7 +220,10 @@ where
     /// into a [`Broadcast`](crate::Broadcast) for a chat room).
     pub fn on_connect_split<F>(&mut self, path: &str, handler: F) -> Result<(), Error>
     where
-        F: Fn(&mut Reader<A::Stream>, &Writer<A::Stream>, &str) -> HandlerResult + Send + Sync + 'static,
+        F: Fn(&mut Reader<A::Stream>, &Writer<A::Stream>, &str) -> HandlerResult
+            + Send
+            + Sync
+            + 'static,
     {
         let runner: Runner<A::Stream> = Arc::new(move |stream, path| {
             let Ok((mut reader, writer)) = stream.split() else {
@@ -223,7 +232,9 @@ where
             let outcome = catch_unwind(AssertUnwindSafe(|| handler(&mut reader, &writer, path)));
             match outcome {
                 Ok(Ok(())) => writer.close().ok(),
-                _ => writer.close_with(CloseCode::INTERNAL_ERROR, "internal error").ok(),
+                _ => writer
+                    .close_with(CloseCode::INTERNAL_ERROR, "internal error")
+                    .ok(),
             };
         });
         self.add_route(path, runner)
@@ -397,7 +408,10 @@ fn admit<A: Acceptor>(shared: &Arc<Shared<A>>, tcp: TcpStream) {
     if connections.len() >= shared.config.max_connections {
         drop(connections);
         tcp.set_write_timeout(Some(Duration::from_millis(100))).ok();
-        let busy = Rejection::new(503).header("Retry-After", "1").to_bytes().unwrap_or_default();
+        let busy = Rejection::new(503)
+            .header("Retry-After", "1")
+            .to_bytes()
+            .unwrap_or_default();
         send_all(&mut &tcp, &busy).ok();
         return;
     }
@@ -406,16 +420,24 @@ fn admit<A: Acceptor>(shared: &Arc<Shared<A>>, tcp: TcpStream) {
     };
     let id = registry.next_id.fetch_add(1, Ordering::Relaxed);
     let close = CloseRequest::new();
-    connections.insert(id, Registered { wake, close: close.clone() });
+    connections.insert(
+        id,
+        Registered {
+            wake,
+            close: close.clone(),
+        },
+    );
     drop(connections);
     let shared = Arc::clone(shared);
-    let spawned = thread::Builder::new().name("ws-server-conn".into()).spawn(move || {
-        let _registration = Registration {
-            registry: &shared.registry,
-            id,
-        };
-        serve(&shared, tcp, close);
-    });
+    let spawned = thread::Builder::new()
+        .name("ws-server-conn".into())
+        .spawn(move || {
+            let _registration = Registration {
+                registry: &shared.registry,
+                id,
+            };
+            serve(&shared, tcp, close);
+        });
     if spawned.is_err() {
         registry.lock().remove(&id);
     }
@@ -473,7 +495,8 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
     let Some(runner) = shared.routes.get(path) else {
         return;
     };
-    let mut stream = Stream::from_upgrade(socket, Role::Server, config.stream_config(), &read_ahead);
+    let mut stream =
+        Stream::from_upgrade(socket, Role::Server, config.stream_config(), &read_ahead);
     stream.enable_socket_control();
     stream.set_close_request(close);
     runner(stream, path);
