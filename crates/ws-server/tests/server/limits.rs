@@ -1,0 +1,70 @@
+//! Limits against abuse: the connection cap and the handshake deadline.
+
+use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
+
+use crate::support::{STUCK, assert_echoes, echo_server, quick_config, tcp, wait_until};
+
+#[test]
+fn a_stalled_head_is_cut_off_at_the_handshake_timeout_while_others_are_served() {
+    let handle = echo_server(quick_config().handshake_timeout(Duration::from_millis(500)));
+    let addr = handle.local_addr();
+    let mut stalled = tcp(addr);
+    stalled
+        .write_all(b"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpg")
+        .unwrap();
+    assert_echoes(addr);
+    let mut rest = Vec::new();
+    assert_eq!(stalled.read_to_end(&mut rest).unwrap(), 0, "{rest:?}");
+    wait_until("the stalled connection leaves", || {
+        handle.connections() == 0
+    });
+}
+
+#[test]
+fn a_head_sent_a_byte_at_a_time_is_cut_off_at_the_deadline_not_per_read() {
+    // Each byte arrives well within the timeout of a single read: only a deadline for
+    // the whole handshake ends this connection.
+    let handle = echo_server(quick_config().handshake_timeout(Duration::from_millis(500)));
+    let addr = handle.local_addr();
+    let mut slowloris = tcp(addr);
+    slowloris
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    slowloris
+        .write_all(b"GET /ws HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        .unwrap();
+    let give_up = Instant::now() + STUCK;
+    loop {
+        assert!(
+            Instant::now() < give_up,
+            "the drip-fed handshake was never cut off"
+        );
+        if slowloris.write_all(b"a").is_err() {
+            break;
+        }
+        match slowloris.read(&mut [0; 1]) {
+            Ok(0) => break,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(error) if error.kind() == io::ErrorKind::ConnectionReset => break,
+            other => panic!("unexpected answer to a partial head: {other:?}"),
+        }
+    }
+    assert_echoes(addr);
+}
+
+#[test]
+fn a_client_that_sends_nothing_is_closed_at_the_handshake_timeout() {
+    let handle = echo_server(quick_config().handshake_timeout(Duration::from_millis(200)));
+    let mut silent = tcp(handle.local_addr());
+    let response = {
+        let mut bytes = Vec::new();
+        silent.read_to_end(&mut bytes).unwrap();
+        bytes
+    };
+    assert!(response.is_empty(), "{response:?}");
+}

@@ -1,0 +1,16 @@
+//! Integration tests for ws-server against real peers (tungstenite and hand-written
+//! bytes over loopback TCP), in one binary to keep link time down.
+#![allow(clippy::unwrap_used)]
+
+mod accept;
+mod broadcast;
+mod concurrency;
+mod failures;
+mod keepalive;
+mod limits;
+mod pipelining;
+mod refusals;
+mod seed;
+mod shutdown;
+mod support;
+mod upgrade;
