@@ -3,6 +3,8 @@ use std::time::Duration;
 
 use ws_handshake::Limits;
 
+use crate::Proxy;
+
 /// What a client sends in its handshake, how long it waits, and the settings of the
 /// connection it opens.
 ///
@@ -69,6 +71,29 @@ pub struct ClientConfig {
     /// Default: [`Limits::default`] (8 KiB, 64 fields). A server's `101` takes a few
     /// hundred bytes; the limit stops a server from making the client buffer without end.
     pub limits: Limits,
+    /// The HTTP proxy to reach servers through with `CONNECT`, for `ws://` and
+    /// `wss://` alike; a [`Proxy`] can leave some hosts out (`NO_PROXY`).
+    ///
+    /// Default: none, every connection goes directly to the server. The environment's
+    /// `HTTPS_PROXY` and friends count only when you ask, with
+    /// `.proxy(Proxy::from_env()?)`: a library that honoured them unasked would route
+    /// traffic where its caller never meant it to go.
+    pub proxy: Option<Proxy>,
+    /// How many redirects (301, 302, 303, 307, 308 with a `Location`) the connect
+    /// functions follow in a row before failing with
+    /// [`Error::TooManyRedirects`](crate::Error::TooManyRedirects).
+    ///
+    /// Default: 0, none: a redirect fails the connection with
+    /// [`Error::Handshake`](crate::Error::Handshake), its response (and `Location`)
+    /// readable through [`Error::response`](crate::Error::response). Browsers never
+    /// follow a WebSocket redirect, so servers rarely send one on purpose, and a
+    /// client that follows silently lets any server it reaches send it elsewhere.
+    /// When following, a redirect from `wss://` to `ws://` is refused
+    /// ([`Error::InsecureRedirect`](crate::Error::InsecureRedirect)), and the
+    /// `Authorization`, `Cookie` and `Proxy-Authorization` headers of
+    /// [`ClientConfig::headers`] are not sent on once a redirect leads to another host
+    /// or port. python-websockets follows up to 10.
+    pub max_redirects: u32,
 }
 
 impl Default for ClientConfig {
@@ -81,6 +106,8 @@ impl Default for ClientConfig {
             handshake_timeout: Some(Duration::from_secs(10)),
             stream: ws_stream::Config::default(),
             limits: Limits::default(),
+            proxy: None,
+            max_redirects: 0,
         }
     }
 }
@@ -131,6 +158,19 @@ impl ClientConfig {
         self.limits = limits;
         self
     }
+
+    /// Sets [`ClientConfig::proxy`]: a [`Proxy`], or `None` to connect directly. It
+    /// takes [`Proxy::from_env`]'s answer as it is.
+    pub fn proxy(mut self, proxy: impl Into<Option<Proxy>>) -> ClientConfig {
+        self.proxy = proxy.into();
+        self
+    }
+
+    /// Sets [`ClientConfig::max_redirects`].
+    pub fn max_redirects(mut self, max: u32) -> ClientConfig {
+        self.max_redirects = max;
+        self
+    }
 }
 
 impl fmt::Debug for ClientConfig {
@@ -146,6 +186,8 @@ impl fmt::Debug for ClientConfig {
             .field("handshake_timeout", &self.handshake_timeout)
             .field("stream", &self.stream)
             .field("limits", &self.limits)
+            .field("proxy", &self.proxy)
+            .field("max_redirects", &self.max_redirects)
             .finish()
     }
 }

@@ -2,7 +2,7 @@ use std::{fmt, io};
 
 use ws_handshake::Response;
 
-use crate::UrlError;
+use crate::{Url, UrlError};
 
 /// Why a client could not connect, or why its connection failed or ended.
 ///
@@ -23,21 +23,43 @@ use crate::UrlError;
 pub enum Error {
     /// The URL is malformed or not a WebSocket URL; the [`UrlError`] says which part.
     Url(UrlError),
-    /// The URL is `wss://`, which needs TLS, and [`connect`](crate::connect) opens
-    /// plain TCP connections only. ws-tls adds TLS; a TLS stream of your own can go to
-    /// [`Client::handshake`](crate::Client::handshake).
+    /// The URL is `wss://`, or a redirect led to one, which needs TLS, and
+    /// [`connect`](crate::connect) opens plain TCP connections only. ws-tls adds TLS;
+    /// a TLS stream of your own can go to [`Client::handshake`](crate::Client::handshake).
     TlsRequired,
     /// The host name could not be resolved to an address.
     Resolve(io::Error),
     /// No address of the host accepted a TCP connection in time; the error is the last
     /// address's.
     Connect(io::Error),
-    /// Reading or writing the socket failed during the handshake.
+    /// The proxy's host could not be resolved, or none of its addresses accepted a TCP
+    /// connection in time; the error is the last one's.
+    ProxyConnect(io::Error),
+    /// The proxy answered `CONNECT` with 407: it wants credentials
+    /// ([`Proxy::basic_auth`](crate::Proxy::basic_auth)), or refused those sent. A 401
+    /// counts too: only the proxy answers `CONNECT`, and some proxies (tinyproxy) send
+    /// 401 for wrong credentials.
+    ProxyAuthRequired,
+    /// The proxy answered `CONNECT` with this status instead of opening a tunnel: 403
+    /// when its rules forbid the host or port, 502 or 504 when it could not reach the
+    /// server (tinyproxy says 500), for instance.
+    ProxyRefused(u16),
+    /// The proxy's answer to `CONNECT` is not an HTTP response head within
+    /// [`ClientConfig::limits`](crate::ClientConfig::limits).
+    InvalidProxyResponse(ws_handshake::Error),
+    /// The proxy sent bytes after its `2xx` answer to `CONNECT`, before the client sent
+    /// anything through the tunnel: no server could have sent them yet, so a broken or
+    /// hostile proxy did, and the handshake would have taken them for the server's.
+    UnexpectedProxyData,
+    /// Reading or writing the socket failed during the handshake, or during the
+    /// exchange with the proxy.
     HandshakeIo(io::Error),
     /// The server did not finish the handshake within the handshake timeout (or a
-    /// timeout set on the socket passed).
+    /// timeout set on the socket passed); or the proxy did not answer `CONNECT` within
+    /// it.
     HandshakeTimeout,
-    /// The server closed the connection before its response head ended.
+    /// The server closed the connection before its response head ended; or the proxy
+    /// did, before its answer to `CONNECT` ended.
     ClosedDuringHandshake,
     /// The server's response broke HTTP or RFC 6455, or refused the upgrade: a status
     /// other than 101 keeps the response ([`Error::response`]), for the `Location` of a
@@ -45,6 +67,19 @@ pub enum Error {
     /// [`ClientConfig`](crate::ClientConfig) (a header with a line break, say) is
     /// reported here too, as a [`ws_handshake::Error::Misuse`] ([`Error::is_misuse`]).
     Handshake(ws_handshake::Error),
+    /// The server answered with more redirects in a row than
+    /// [`ClientConfig::max_redirects`](crate::ClientConfig::max_redirects) allows (the
+    /// limit).
+    TooManyRedirects {
+        /// The configured limit, in redirects followed.
+        limit: u32,
+    },
+    /// A redirect led from `wss://` to `ws://` (the URL it led to), and was refused: the
+    /// rest of the connection would have gone out unencrypted.
+    InsecureRedirect(Box<Url>),
+    /// A redirect's `Location` is not a URL the client can follow; the [`UrlError`]
+    /// says why (an `ftp:` scheme, a malformed host...).
+    InvalidRedirect(UrlError),
     /// The WebSocket connection failed or ended after the handshake; see
     /// [`Error::is_closed`] for an orderly end.
     Connection(ws_stream::Error),
@@ -92,12 +127,26 @@ impl fmt::Display for Error {
             Error::TlsRequired => f.write_str("wss url needs tls, which plain connect lacks"),
             Error::Resolve(_) => f.write_str("could not resolve the host"),
             Error::Connect(_) => f.write_str("could not connect to the server"),
+            Error::ProxyConnect(_) => f.write_str("could not connect to the proxy"),
+            Error::ProxyAuthRequired => f.write_str("proxy requires authentication"),
+            Error::ProxyRefused(status) => {
+                write!(f, "proxy answered {status} instead of opening a tunnel")
+            }
+            Error::InvalidProxyResponse(_) => f.write_str("invalid answer from the proxy"),
+            Error::UnexpectedProxyData => {
+                f.write_str("proxy sent data through the tunnel before the server could")
+            }
             Error::HandshakeIo(_) => f.write_str("i/o error during the handshake"),
             Error::HandshakeTimeout => f.write_str("server did not finish the handshake in time"),
             Error::ClosedDuringHandshake => {
                 f.write_str("server closed the connection during the handshake")
             }
             Error::Handshake(_) => f.write_str("websocket handshake failed"),
+            Error::TooManyRedirects { limit } => {
+                write!(f, "more than {limit} redirects in a row")
+            }
+            Error::InsecureRedirect(url) => write!(f, "refused redirect from wss to {url}"),
+            Error::InvalidRedirect(_) => f.write_str("redirect to an unusable url"),
             Error::Connection(_) => f.write_str("websocket connection error"),
             Error::NoConnection => f.write_str("no connection, as the handshake failed earlier"),
         }
@@ -107,15 +156,21 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Url(error) => Some(error),
-            Error::Resolve(error) | Error::Connect(error) | Error::HandshakeIo(error) => {
-                Some(error)
-            }
-            Error::Handshake(error) => Some(error),
+            Error::Url(error) | Error::InvalidRedirect(error) => Some(error),
+            Error::Resolve(error)
+            | Error::Connect(error)
+            | Error::ProxyConnect(error)
+            | Error::HandshakeIo(error) => Some(error),
+            Error::Handshake(error) | Error::InvalidProxyResponse(error) => Some(error),
             Error::Connection(error) => Some(error),
             Error::TlsRequired
+            | Error::ProxyAuthRequired
+            | Error::ProxyRefused(_)
+            | Error::UnexpectedProxyData
             | Error::HandshakeTimeout
             | Error::ClosedDuringHandshake
+            | Error::TooManyRedirects { .. }
+            | Error::InsecureRedirect(_)
             | Error::NoConnection => None,
         }
     }

@@ -3,7 +3,7 @@
 
 use std::io::{self, Read, Write};
 
-use ws_handshake::{Accepted, ClientRequest, Parsed, ResponseParser};
+use ws_handshake::{Accepted, ClientRequest, Limits, Parsed, Response, ResponseParser};
 
 use crate::{ClientConfig, Error, Url};
 
@@ -26,8 +26,18 @@ pub(crate) fn perform<S: Read + Write>(
 ) -> Result<(Accepted, Vec<u8>), Error> {
     let (request, pending) = build_request(url, config).build()?;
     write_request(socket, &request, before_io)?;
+    let (response, read_ahead) = read_head(socket, config.limits, before_io)?;
+    Ok((pending.validate(response)?, read_ahead))
+}
 
-    let mut parser = ResponseParser::new(config.limits);
+/// Reads a response head within `limits`, and answers it with the bytes received after
+/// it. A malformed head is an [`Error::Handshake`].
+pub(crate) fn read_head<S: Read>(
+    socket: &mut S,
+    limits: Limits,
+    before_io: BeforeIo<'_, S>,
+) -> Result<(Response, Vec<u8>), Error> {
+    let mut parser = ResponseParser::new(limits);
     let mut received = Vec::with_capacity(CHUNK);
     let mut chunk = [0; CHUNK];
     loop {
@@ -44,9 +54,8 @@ pub(crate) fn perform<S: Read + Write>(
         // The parser resumes where it stopped, so a head arriving in many small reads
         // costs no rescanning.
         if let Parsed::Complete(response, used) = parser.parse(&received)? {
-            let accepted = pending.validate(response)?;
-            let read_ahead = received.get(used..).unwrap_or_default().to_vec();
-            return Ok((accepted, read_ahead));
+            let after_head = received.get(used..).unwrap_or_default().to_vec();
+            return Ok((response, after_head));
         }
     }
 }
@@ -63,7 +72,8 @@ fn build_request(url: &Url, config: &ClientConfig) -> ClientRequest {
     request
 }
 
-fn write_request<S: Write>(
+/// Writes all of `request`, calling `before_io` before each write and the flush.
+pub(crate) fn write_request<S: Write>(
     socket: &mut S,
     mut request: &[u8],
     before_io: BeforeIo<'_, S>,

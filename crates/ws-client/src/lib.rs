@@ -1,5 +1,6 @@
 //! A blocking RFC 6455 WebSocket client: parses `ws://` URLs, connects over TCP with
-//! timeouts, runs the opening handshake, and hands over a connection for messages.
+//! timeouts (through an HTTP proxy if asked), runs the opening handshake (following
+//! redirects if asked), and hands over a connection for messages.
 //!
 //! ```
 //! # use std::net::TcpListener;
@@ -51,8 +52,16 @@
 //!   [`Client::handshake`] runs the handshake over a stream you opened (TLS, say);
 //!   [`Client::new`], kept from estd-websockets, defers it to the first operation.
 //! - [`ClientConfig`] holds extra headers, `Origin`, subprotocols, timeouts, the
-//!   connection's [`ws_stream::Config`] and the response's [`ws_handshake::Limits`],
-//!   each default documented.
+//!   connection's [`ws_stream::Config`], the response's [`ws_handshake::Limits`], the
+//!   proxy and the redirect limit, each default documented.
+//! - [`Proxy`] is an HTTP proxy reached with `CONNECT`, for `ws://` and `wss://`
+//!   alike, with Basic credentials and a `NO_PROXY` list; [`Proxy::from_env`] reads
+//!   `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`, only when called. Its
+//!   refusals are typed: [`Error::ProxyAuthRequired`], [`Error::ProxyRefused`].
+//! - Redirects (301, 302, 303, 307, 308) are followed up to
+//!   [`ClientConfig::max_redirects`], by default none; [`Url::join`] resolves a
+//!   `Location`. A redirect from `wss` to `ws` is refused, and credentials in headers
+//!   are not sent on to another host.
 //! - [`Url`] parses `ws://` and `wss://` URLs strictly; [`UrlError`] says which part is
 //!   wrong.
 //! - [`Error`] is the one error type, with a variant per step of opening a connection
@@ -60,11 +69,15 @@
 //!
 //! # Building on it
 //!
-//! A TLS layer reuses the steps of [`connect_with`]: [`connect_tcp`] for the TCP
-//! connection, its own TLS handshake, then [`Client::handshake_with_timeouts`] over the
-//! TLS stream. Messages, keep-alive and the close handshake are the work of
-//! [`ws_stream`]; the HTTP upgrade's rules are [`ws_handshake`]'s. The server side is a
-//! separate crate that this one never depends on.
+//! A TLS layer reuses [`connect_with`] through [`connect_via`]: it supplies only the
+//! step that turns a TCP connection (direct, or tunnelled through the proxy) into its
+//! own stream, a [`Transport`], and gets the proxy, the redirects across `ws` and
+//! `wss`, the timeouts and the handshake from here. The steps are public too:
+//! [`connect_tcp`] for the TCP connection or tunnel, then
+//! [`Client::handshake_with_timeouts`]. Messages, keep-alive and the close handshake
+//! are the work of [`ws_stream`]; the HTTP upgrade's rules are [`ws_handshake`]'s, whose
+//! parser also reads the proxy's answer. The server side is a separate crate that this
+//! one never depends on.
 //!
 //! # Features
 //!
@@ -75,15 +88,19 @@
 //! None: `#![forbid(unsafe_code)]`.
 #![forbid(unsafe_code)]
 
+mod base64;
 mod client;
 mod config;
 mod connect;
 mod error;
 mod handshake;
+mod proxy;
+mod redirect;
 mod url;
 
 pub use client::Client;
 pub use config::ClientConfig;
-pub use connect::{connect, connect_tcp, connect_with};
+pub use connect::{Transport, connect, connect_tcp, connect_via, connect_with};
 pub use error::Error;
+pub use proxy::Proxy;
 pub use url::{IntoUrl, Url, UrlError};

@@ -157,6 +157,86 @@ impl Url {
         }
     }
 
+    /// Resolves `reference` against this URL, as a redirect's `Location` is resolved
+    /// (RFC 3986 section 5.2), into the URL to connect to next.
+    ///
+    /// An absolute reference names its own scheme, read as a WebSocket one: `ws` and
+    /// `wss`, and `http` and `https` for `ws` and `wss`, since servers write redirects
+    /// with the schemes they know; any other scheme is
+    /// [`UrlError::UnsupportedScheme`]. A network-path reference (`//host/path`) keeps
+    /// this URL's scheme; an absolute path (`/path`) keeps its host and port too; a
+    /// relative path (`next`, `../up`) replaces the last segment of this URL's path;
+    /// a lone query (`?page=2`) keeps the path. Dot segments are removed, and a fragment,
+    /// which only a browser's page could use, is dropped. The result is checked as
+    /// [`Url::parse`] checks any URL.
+    ///
+    /// ```
+    /// use ws_client::Url;
+    ///
+    /// let base = Url::parse("wss://example.com/v1/chat?room=7")?;
+    /// assert_eq!(base.join("/v2/chat")?.to_string(), "wss://example.com/v2/chat");
+    /// assert_eq!(base.join("../v2/chat")?.to_string(), "wss://example.com/v2/chat");
+    /// assert_eq!(base.join("stream")?.to_string(), "wss://example.com/v1/stream");
+    /// assert_eq!(base.join("//eu.example.com/chat")?.to_string(), "wss://eu.example.com/chat");
+    /// assert_eq!(base.join("https://example.net:8443/")?.to_string(), "wss://example.net:8443/");
+    /// assert_eq!(base.join("http://example.net/")?.to_string(), "ws://example.net/");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn join(&self, reference: &str) -> Result<Url, UrlError> {
+        let reference = reference
+            .split_once('#')
+            .map_or(reference, |(before, _)| before);
+        if let Some((scheme, rest)) = reference.split_once(':')
+            && is_scheme(scheme)
+        {
+            let scheme = if scheme.eq_ignore_ascii_case("ws") || scheme.eq_ignore_ascii_case("http")
+            {
+                "ws"
+            } else if scheme.eq_ignore_ascii_case("wss") || scheme.eq_ignore_ascii_case("https") {
+                "wss"
+            } else {
+                return Err(UrlError::UnsupportedScheme(scheme.into()));
+            };
+            return Url::parse(&format!("{scheme}:{rest}"));
+        }
+        if reference.starts_with("//") {
+            return Url::parse(&format!("{}:{reference}", self.scheme()));
+        }
+        let (base_path, base_query) = split_query(&self.target);
+        let (path, query) = split_query(reference);
+        let (path, query) = if path.is_empty() {
+            (base_path.to_owned(), query.or(base_query))
+        } else if path.starts_with('/') {
+            (remove_dot_segments(path), query)
+        } else {
+            // The base path always starts with `/`, so a directory part is always found.
+            let directory = base_path
+                .rfind('/')
+                .and_then(|end| base_path.get(..=end))
+                .unwrap_or("/");
+            (remove_dot_segments(&format!("{directory}{path}")), query)
+        };
+        let target = match query {
+            Some(query) => format!("{path}?{query}"),
+            None => path,
+        };
+        Url::parse(&format!(
+            "{}://{}{target}",
+            self.scheme(),
+            self.host_header()
+        ))
+    }
+
+    /// `host:port` with the port always written (and an IPv6 host bracketed): the
+    /// authority form of a `CONNECT` request.
+    pub(crate) fn authority(&self) -> String {
+        if self.is_ipv6() {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
     fn is_ipv6(&self) -> bool {
         self.host.contains(':')
     }
@@ -255,7 +335,7 @@ mod sealed {
 }
 
 /// `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`, RFC 3986 section 3.1.
-fn is_scheme(scheme: &str) -> bool {
+pub(crate) fn is_scheme(scheme: &str) -> bool {
     let mut bytes = scheme.bytes();
     bytes
         .next()
@@ -264,7 +344,7 @@ fn is_scheme(scheme: &str) -> bool {
 }
 
 /// The host (without brackets) and the port text after a colon, if any.
-fn split_authority(authority: &str) -> Result<(&str, Option<&str>), UrlError> {
+pub(crate) fn split_authority(authority: &str) -> Result<(&str, Option<&str>), UrlError> {
     if let Some(bracketed) = authority.strip_prefix('[') {
         let (host, after) = bracketed.split_once(']').ok_or(UrlError::InvalidHost)?;
         // A zone (`%25eth0`) fails here too: it names an interface of the local machine,
@@ -298,8 +378,38 @@ fn split_authority(authority: &str) -> Result<(&str, Option<&str>), UrlError> {
     Ok((host, port))
 }
 
+/// The path and the query (without its `?`), if there is one.
+fn split_query(target: &str) -> (&str, Option<&str>) {
+    match target.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (target, None),
+    }
+}
+
+/// An absolute path without `.` and `..` segments (RFC 3986 section 5.2.4): `..` above
+/// the root stays at the root, and a path ending in a dot segment keeps a final `/`.
+fn remove_dot_segments(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    let mut ends_in_directory = false;
+    for segment in path.split('/').skip(1) {
+        ends_in_directory = matches!(segment, "." | "..");
+        match segment {
+            "." => {}
+            ".." => {
+                segments.pop();
+            }
+            segment => segments.push(segment),
+        }
+    }
+    let mut output = format!("/{}", segments.join("/"));
+    if ends_in_directory && !segments.is_empty() {
+        output.push('/');
+    }
+    output
+}
+
 /// Digits only (`str::parse` alone would take a leading `+`), 1 to 65535.
-fn parse_port(port: &str) -> Result<u16, UrlError> {
+pub(crate) fn parse_port(port: &str) -> Result<u16, UrlError> {
     if !port.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(UrlError::InvalidPort);
     }

@@ -44,6 +44,14 @@ fn every_error() -> Vec<Error> {
         Error::Handshake(ws_handshake::Error::AcceptMismatch),
         Error::Connection(ws_stream::Error::InvalidUtf8),
         Error::NoConnection,
+        Error::ProxyConnect(io::ErrorKind::ConnectionRefused.into()),
+        Error::ProxyAuthRequired,
+        Error::ProxyRefused(502),
+        Error::InvalidProxyResponse(ws_handshake::Error::InvalidStatusLine),
+        Error::UnexpectedProxyData,
+        Error::TooManyRedirects { limit: 5 },
+        Error::InsecureRedirect(Box::new(Url::parse("ws://example.com/").unwrap())),
+        Error::InvalidRedirect(UrlError::UnsupportedScheme("ftp".into())),
     ]
 }
 
@@ -89,6 +97,13 @@ fn lower_layers_errors_are_the_sources() {
     }
     assert!(errors[7].source().unwrap().is::<ws_handshake::Error>());
     assert!(errors[8].source().unwrap().is::<ws_stream::Error>());
+    assert!(errors[10].source().unwrap().is::<io::Error>());
+    for no_source in &errors[11..13] {
+        assert!(no_source.source().is_none());
+    }
+    assert!(errors[13].source().unwrap().is::<ws_handshake::Error>());
+    assert!(errors[14..17].iter().all(|error| error.source().is_none()));
+    assert!(errors[17].source().unwrap().is::<UrlError>());
     assert_eq!(
         source(&errors[8]).as_deref(),
         Some("text message is not valid utf-8")
@@ -122,6 +137,8 @@ fn config_defaults_are_the_documented_ones() {
     assert_eq!(config.handshake_timeout, Some(Duration::from_secs(10)));
     assert_eq!(config.stream, ws_stream::Config::default());
     assert_eq!(config.limits, Limits::default());
+    assert_eq!(config.proxy, None);
+    assert_eq!(config.max_redirects, 0);
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Integration tests for ws-client, in one binary to keep link time down.
 //!
 //! Servers run in threads on 127.0.0.1:0: tungstenite for interoperability, and raw
-//! `TcpListener` threads writing crafted responses for the handshake's failure modes.
+//! `TcpListener` threads writing crafted responses for the handshake's failure modes,
+//! crafted proxies and redirects. A real tinyproxy, started per test, carries the
+//! proxied connections.
 //! Every socket a test blocks on has a generous safety timeout, so that a regression
 //! fails the test instead of hanging it; no assertion depends on timing.
 #![allow(clippy::unwrap_used)]
@@ -11,6 +13,10 @@ mod connect;
 mod crafted;
 mod interop;
 mod lazy;
+mod proxy;
+mod proxy_env;
+mod redirect;
+mod tinyproxy;
 mod url;
 
 use std::io::{Read, Write};

@@ -229,3 +229,95 @@ fn an_unsupported_scheme_is_named_in_the_message() {
     let error = Url::parse("https://example.com/").unwrap_err();
     assert_eq!(error.to_string(), r#"url scheme "https" is not ws or wss"#);
 }
+
+#[test]
+fn join_resolves_references_as_rfc_3986_section_5_4_does() {
+    // Section 5.4's examples with `ws` for `http`; the fragment is dropped, since a
+    // WebSocket URL cannot carry one.
+    let base = Url::parse("ws://a/b/c/d;p?q").unwrap();
+    let cases = [
+        // 5.4.1, normal examples.
+        ("g", "ws://a/b/c/g"),
+        ("./g", "ws://a/b/c/g"),
+        ("g/", "ws://a/b/c/g/"),
+        ("/g", "ws://a/g"),
+        ("//g", "ws://g/"),
+        ("?y", "ws://a/b/c/d;p?y"),
+        ("g?y", "ws://a/b/c/g?y"),
+        ("#s", "ws://a/b/c/d;p?q"),
+        ("g#s", "ws://a/b/c/g"),
+        ("g?y#s", "ws://a/b/c/g?y"),
+        (";x", "ws://a/b/c/;x"),
+        ("g;x", "ws://a/b/c/g;x"),
+        ("g;x?y#s", "ws://a/b/c/g;x?y"),
+        ("", "ws://a/b/c/d;p?q"),
+        (".", "ws://a/b/c/"),
+        ("./", "ws://a/b/c/"),
+        ("..", "ws://a/b/"),
+        ("../", "ws://a/b/"),
+        ("../g", "ws://a/b/g"),
+        ("../..", "ws://a/"),
+        ("../../", "ws://a/"),
+        ("../../g", "ws://a/g"),
+        // 5.4.2, abnormal examples.
+        ("../../../g", "ws://a/g"),
+        ("../../../../g", "ws://a/g"),
+        ("/./g", "ws://a/g"),
+        ("/../g", "ws://a/g"),
+        ("g.", "ws://a/b/c/g."),
+        (".g", "ws://a/b/c/.g"),
+        ("g..", "ws://a/b/c/g.."),
+        ("..g", "ws://a/b/c/..g"),
+        ("./../g", "ws://a/b/g"),
+        ("./g/.", "ws://a/b/c/g/"),
+        ("g/./h", "ws://a/b/c/g/h"),
+        ("g/../h", "ws://a/b/c/h"),
+        ("g;x=1/./y", "ws://a/b/c/g;x=1/y"),
+        ("g;x=1/../y", "ws://a/b/c/y"),
+        ("g?y/./x", "ws://a/b/c/g?y/./x"),
+        ("g?y/../x", "ws://a/b/c/g?y/../x"),
+    ];
+    for (reference, expected) in cases {
+        let joined = base.join(reference).unwrap();
+        assert_eq!(joined.to_string(), expected, "{reference:?}");
+    }
+}
+
+#[test]
+fn join_maps_web_schemes_and_keeps_the_base_scheme_and_port() {
+    let base = Url::parse("wss://example.com:8443/v1/chat").unwrap();
+    let cases = [
+        ("https://example.net/x", "wss://example.net/x"),
+        ("HTTP://example.net/x", "ws://example.net/x"),
+        ("WS://example.net:9001", "ws://example.net:9001/"),
+        ("//example.net/x", "wss://example.net/x"),
+        ("/v2/chat", "wss://example.com:8443/v2/chat"),
+        ("stream?since=5", "wss://example.com:8443/v1/stream?since=5"),
+    ];
+    for (reference, expected) in cases {
+        assert_eq!(
+            base.join(reference).unwrap().to_string(),
+            expected,
+            "{reference:?}"
+        );
+    }
+}
+
+#[test]
+fn join_refuses_what_is_no_websocket_url() {
+    let base = Url::parse("ws://example.com/").unwrap();
+    let cases = [
+        (
+            "ftp://example.com/",
+            UrlError::UnsupportedScheme("ftp".into()),
+        ),
+        ("g:h", UrlError::UnsupportedScheme("g".into())),
+        ("http:/path", UrlError::MissingScheme),
+        ("/a b", UrlError::InvalidCharacter),
+        ("//user@example.net/", UrlError::UserInfo),
+        ("//[::1/", UrlError::InvalidHost),
+    ];
+    for (reference, expected) in cases {
+        assert_eq!(base.join(reference), Err(expected), "{reference:?}");
+    }
+}
