@@ -99,10 +99,7 @@ impl Error {
         if error.kind() == io::ErrorKind::ConnectionReset {
             return Error::ConnectionReset;
         }
-        if error
-            .get_ref()
-            .is_some_and(|inner| inner.is::<rustls::Error>())
-        {
+        if carries_tls_error(&error) {
             let inner = error
                 .into_inner()
                 .map(|inner| inner.downcast::<rustls::Error>());
@@ -153,9 +150,24 @@ impl std::error::Error for Error {
 }
 
 impl From<ws_client::Error> for Error {
+    /// Keeps ws-client's error, except a TLS failure met by the WebSocket handshake's
+    /// I/O, which is sorted as if met during the TLS handshake: TLS 1.3 lets a server
+    /// refuse our certificate only after our side of its handshake is done, so that
+    /// refusal arrives with the first read of the upgrade.
     fn from(error: ws_client::Error) -> Error {
-        Error::Client(error)
+        match error {
+            ws_client::Error::HandshakeIo(error) if carries_tls_error(&error) => {
+                Error::from_io(error)
+            }
+            other => Error::Client(other),
+        }
     }
+}
+
+fn carries_tls_error(error: &io::Error) -> bool {
+    error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
 }
 
 #[cfg(test)]

@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
+use rustls::AlertDescription;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use ws_server::{ServerConfig, ServerHandle};
 use ws_stream::Message;
-use ws_tls::{Connector, TlsAcceptor};
+use ws_tls::{Connector, Error, TlsAcceptor};
 
 use crate::pki::pki;
-use crate::support::{within, wss_url};
+use crate::support::{connector, within, wss_url};
 
 /// A wss echo server for "localhost" that accepts only clients with a certificate
 /// from the test CA.
@@ -70,4 +71,44 @@ fn a_client_with_a_certificate_from_the_ca_is_served() {
         client.close().unwrap();
         drop(handle);
     });
+}
+
+/// TLS 1.3 lets the server refuse only after the client's side of the handshake is
+/// done, so the refusal comes with the first read of the upgrade; it is still the
+/// typed refusal, not an I/O error of the WebSocket handshake.
+#[test]
+fn a_client_without_a_certificate_is_refused() {
+    let handle = server_requiring_client_certificates();
+    let url = wss_url(&handle, "/echo");
+    let error = within("no client certificate", move || {
+        ws_tls::connect_with(url, &Default::default(), &connector()).unwrap_err()
+    });
+    assert!(
+        matches!(
+            error,
+            Error::HandshakeRefused(AlertDescription::CertificateRequired)
+        ),
+        "{error:?}"
+    );
+}
+
+/// A certificate from a CA the server does not trust (and for a server at that).
+#[test]
+fn a_client_certificate_the_server_rejects_is_refused() {
+    let handle = server_requiring_client_certificates();
+    let url = wss_url(&handle, "/echo");
+    let error = within("foreign client certificate", move || {
+        let stranger = Connector::builder()
+            .root_certificates_pem(pki().ca_pem.as_bytes())
+            .unwrap()
+            .client_certificate_pem(
+                pki().unknown_ca.chain_pem.as_bytes(),
+                pki().unknown_ca.key_pem.as_bytes(),
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+        ws_tls::connect_with(url, &Default::default(), &stranger).unwrap_err()
+    });
+    assert!(matches!(error, Error::HandshakeRefused(_)), "{error:?}");
 }
