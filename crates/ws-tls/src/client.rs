@@ -6,7 +6,7 @@ use std::time::Duration;
 use rustls::RootCertStore;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use ws_client::{Client, ClientConfig, IntoUrl, Url};
+use ws_client::{Client, ClientConfig, IntoUrl, Transport, Url};
 
 use crate::{Error, MaybeTlsStream, TlsStream};
 
@@ -177,25 +177,44 @@ pub fn connect(url: impl IntoUrl) -> Result<Client<MaybeTlsStream>, Error> {
 }
 
 /// Connects to a `wss://` or `ws://` URL: DNS and TCP (within the connect timeout),
-/// then for `wss` the TLS handshake with SNI and ALPN `http/1.1`, then the WebSocket
-/// handshake, the last two within the handshake timeout.
+/// directly or through the configured [proxy](ws_client::ClientConfig::proxy)'s
+/// `CONNECT` tunnel, then for `wss` the TLS handshake with SNI and ALPN `http/1.1`
+/// (end to end with the server, through any tunnel), then the WebSocket handshake,
+/// the last two within the handshake timeout.
+///
+/// Redirects are followed across `ws` and `wss` up to
+/// [`ClientConfig::max_redirects`](ws_client::ClientConfig::max_redirects), each with
+/// its own proxy choice and TLS handshake; a redirect from `wss` down to `ws` is
+/// refused. The proxy, redirect and handshake logic is ws-client's
+/// ([`ws_client::connect_via`]); this crate adds only the TLS step.
+///
+/// ```no_run
+/// use ws_client::{ClientConfig, Proxy};
+///
+/// let config = ClientConfig::default()
+///     .proxy(Proxy::from_env()?)
+///     .max_redirects(3);
+/// let client = ws_tls::connect_with("wss://example.com/chat", &config, &ws_tls::Connector::new())?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn connect_with(
     url: impl IntoUrl,
     config: &ClientConfig,
     connector: &Connector,
 ) -> Result<Client<MaybeTlsStream>, Error> {
-    let url = url.into_url().map_err(ws_client::Error::from)?;
-    let tcp = ws_client::connect_tcp(&url, config)?;
-    let stream = if url.is_secure() {
-        MaybeTlsStream::Tls(connector.wrap_within(url.host(), tcp, config.handshake_timeout)?)
-    } else {
-        MaybeTlsStream::Plain(tcp)
-    };
-    let mut client = Client::handshake_with_timeouts(stream, url, config, |stream, timeout| {
-        set_timeouts(stream.tcp(), timeout)
-    })?;
-    client.enable_socket_control();
-    Ok(client)
+    ws_client::connect_via(url, config, |url: &Url, tcp| {
+        if !url.is_secure() {
+            return Ok(MaybeTlsStream::Plain(tcp));
+        }
+        let tls = connector.wrap_within(url.host(), tcp, config.handshake_timeout)?;
+        Ok(MaybeTlsStream::Tls(tls))
+    })
+}
+
+impl Transport for MaybeTlsStream {
+    fn tcp(&self) -> &TcpStream {
+        MaybeTlsStream::tcp(self)
+    }
 }
 
 fn set_timeouts(tcp: &TcpStream, timeout: Option<Duration>) -> io::Result<()> {

@@ -9,6 +9,7 @@ mod mismatch;
 mod ending;
 mod mtls;
 mod pki;
+mod proxy;
 mod split;
 mod support;
 mod timeouts;
