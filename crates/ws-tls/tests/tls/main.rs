@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod echo;
-mod mismatch;
 mod ending;
+mod mismatch;
 mod mtls;
 mod pki;
 mod proxy;
