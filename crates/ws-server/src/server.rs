@@ -413,6 +413,11 @@ fn admit<A: Acceptor>(shared: &Arc<Shared<A>>, tcp: TcpStream) {
             .to_bytes()
             .unwrap_or_default();
         send_all(&mut &tcp, &busy).ok();
+        // The FIN goes out behind the 503, and what the client sent so far is read so
+        // that closing does not reset the connection (see `linger`); without waiting for
+        // more, since this is the accept thread.
+        tcp.shutdown(Shutdown::Write).ok();
+        discard_received(&tcp, shared.config.limits.max_head_len);
         return;
     }
     let Ok(wake) = tcp.try_clone() else {
@@ -452,6 +457,10 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
     tcp.set_write_timeout(config.write_timeout.or(Some(config.handshake_timeout)))
         .ok();
     let deadline = Instant::now() + config.handshake_timeout;
+    // The TCP socket under whatever the acceptor wraps it in, to end refusals with.
+    let Ok(control) = tcp.try_clone() else {
+        return;
+    };
     let Ok(mut socket) = shared.acceptor.accept(tcp) else {
         return;
     };
@@ -467,6 +476,7 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
         Err(Error::Handshake(error)) => {
             if let Some(rejection) = error.rejection() {
                 send_all(&mut socket, &rejection.to_bytes().unwrap_or_default()).ok();
+                linger(&control, deadline);
             }
             return;
         }
@@ -485,12 +495,14 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
         Answer::Upgrade(upgrade, response) => (upgrade, response),
         Answer::Refuse(response, _) | Answer::Page(response) => {
             send_all(&mut socket, &response).ok();
+            linger(&control, deadline);
             return;
         }
     };
     if send_all(&mut socket, &response).is_err() || socket.set_read_timeout(None).is_err() {
         return;
     }
+    drop(control);
     let path = upgrade.path();
     let Some(runner) = shared.routes.get(path) else {
         return;
@@ -500,4 +512,47 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
     stream.enable_socket_control();
     stream.set_close_request(close);
     runner(stream, path);
+}
+
+/// Ends a refused connection in stages, as RFC 9112 section 9.6 asks. Closing a socket
+/// with bytes from the client still unread (the rest of an oversized head, a request
+/// body, a request that came after a 503) makes the kernel reset the connection instead
+/// of ending it, and a reset can destroy the answer before the client reads it. So:
+/// half-close, then read and discard until the client closes its side or the handshake
+/// deadline passes.
+fn linger(tcp: &TcpStream, deadline: Instant) {
+    if tcp.shutdown(Shutdown::Write).is_err() {
+        return;
+    }
+    let mut reader = tcp;
+    let mut scratch = [0; 2048];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || tcp.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match reader.read(&mut scratch) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Reads and discards up to `max` bytes that have already arrived on `tcp`, without
+/// waiting for more: a client flooding a full server cannot hold the accept thread.
+fn discard_received(tcp: &TcpStream, max: usize) {
+    if tcp.set_nonblocking(true).is_err() {
+        return;
+    }
+    let mut reader = tcp;
+    let mut scratch = [0; 2048];
+    let mut left = max;
+    while left > 0 {
+        match reader.read(&mut scratch[..left.min(2048)]) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => left -= n,
+        }
+    }
 }

@@ -3,7 +3,33 @@
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
-use crate::support::{STUCK, assert_echoes, echo_server, quick_config, tcp, wait_until};
+use crate::support::{
+    STUCK, assert_echoes, connect, echo_server, quick_config, raw_exchange, refusal, request,
+    round_trip, tcp, upgrade_head, wait_until,
+};
+
+#[test]
+fn beyond_max_connections_clients_get_503_and_are_closed() {
+    let handle = echo_server(quick_config().max_connections(2));
+    let addr = handle.local_addr();
+    let mut first = connect(addr, "/ws");
+    let mut second = connect(addr, "/ws");
+    assert_eq!(round_trip(&mut first, "1"), "Echo: 1");
+    assert_eq!(round_trip(&mut second, "2"), "Echo: 2");
+
+    // Regression: the 503 was followed by a reset, not the end of the stream, when the
+    // request had arrived before the server closed (`read_response` accepts only an end).
+    let busy = raw_exchange(addr, &upgrade_head("/ws", ""));
+    assert_eq!(busy.status, 503, "{}", busy.head);
+    assert_eq!(busy.header("retry-after"), Some("1"));
+    assert_eq!(refusal(addr, request(addr, "/ws")), 503);
+    assert_eq!(handle.connections(), 2);
+
+    first.close(None).unwrap();
+    wait_until("the closed connection leaves", || handle.connections() < 2);
+    assert_echoes(addr);
+    assert_eq!(round_trip(&mut second, "3"), "Echo: 3");
+}
 
 #[test]
 fn a_stalled_head_is_cut_off_at_the_handshake_timeout_while_others_are_served() {

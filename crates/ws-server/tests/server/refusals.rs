@@ -1,11 +1,13 @@
 //! Requests that are not (valid) upgrades get the right status, are closed, and hold
 //! up no one.
 
+use std::io::Write;
+
 use ws_server::{HttpResponse, Server, ServerHandle};
 
 use crate::support::{
-    RawResponse, assert_echoes, connect, quick_config, raw_exchange, refusal, request, round_trip,
-    seed_echo, upgrade_head, wait_until,
+    RawResponse, assert_echoes, connect, quick_config, raw_exchange, read_response, refusal,
+    request, round_trip, seed_echo, tcp, upgrade_head, wait_until,
 };
 
 fn server() -> ServerHandle {
@@ -125,4 +127,54 @@ fn version_8_gets_426_naming_version_13() {
     let response = refused(&handle, head);
     assert_eq!(response.status, 426, "{}", response.head);
     assert_eq!(response.header("sec-websocket-version"), Some("13"));
+}
+
+// Regression for this test and the two below: a refused connection was closed with
+// the client's bytes still unread, so the kernel reset it instead of ending it, and the
+// client read "connection reset" (on some systems in place of the answer).
+#[test]
+fn a_head_over_8_kib_gets_431() {
+    let handle = server();
+    let filler = "a".repeat(9 * 1024);
+    let response = refused(
+        &handle,
+        &upgrade_head("/ws", &format!("X-Filler: {filler}\r\n")),
+    );
+    assert_eq!(response.status, 431, "{}", response.head);
+}
+
+#[test]
+fn a_much_larger_head_still_gets_its_431() {
+    // The server stops reading at 8 KiB; the rest of this head is still in flight
+    // when it answers and closes.
+    let handle = server();
+    let filler = "a".repeat(256 * 1024);
+    let mut client = tcp(handle.local_addr());
+    // The server may close before the whole head is written; only the answer counts.
+    client
+        .write_all(&upgrade_head("/ws", &format!("X-Filler: {filler}\r\n")))
+        .ok();
+    let response = read_response(&mut client);
+    assert_eq!(response.status, 431, "{}", response.head);
+    drop(client);
+    wait_until("the refused connection leaves", || {
+        handle.connections() == 0
+    });
+    assert_echoes(handle.local_addr());
+}
+
+#[test]
+fn a_page_request_with_a_body_is_answered_and_ended_cleanly() {
+    // The body is never read: the server must still end the connection, not reset it.
+    let handle = server();
+    let body = "x".repeat(64 * 1024);
+    let post = format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let response = refused(&handle, post.as_bytes());
+    assert_eq!(
+        (response.status, response.body.as_slice()),
+        (200, &b"welcome\n"[..])
+    );
 }
