@@ -502,6 +502,11 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
     if send_all(&mut socket, &response).is_err() || socket.set_read_timeout(None).is_err() {
         return;
     }
+    // With `write_timeout` at `None`, the handshake timeout bounded the writes above; it
+    // must not outlive the handshake, or every later send that waits longer fails.
+    if control.set_write_timeout(config.write_timeout).is_err() {
+        return;
+    }
     drop(control);
     let path = upgrade.path();
     let Some(runner) = shared.routes.get(path) else {

@@ -94,3 +94,37 @@ fn a_client_that_sends_nothing_is_closed_at_the_handshake_timeout() {
     };
     assert!(response.is_empty(), "{response:?}");
 }
+
+#[test]
+fn without_a_write_timeout_a_slow_reader_still_gets_a_large_message() {
+    // Regression: the handshake's write timeout stayed on the socket after the upgrade,
+    // so with `write_timeout(None)` any send that waited longer than the handshake
+    // timeout for a slow reader failed. The message is larger than loopback's socket
+    // buffers, and the client starts reading only after the handshake timeout has
+    // passed more than twice (a blocked write that makes some progress returns it, and
+    // only the next one fails).
+    let handshake_timeout = Duration::from_millis(250);
+    let size = 32 << 20;
+    let mut server = ws_server::Server::new("127.0.0.1:0").with_config(
+        quick_config()
+            .handshake_timeout(handshake_timeout)
+            .write_timeout(None),
+    );
+    server
+        .on_connect("/big", move |stream, _path| {
+            stream.send_binary(vec![7; size])?;
+            stream.read_message()?;
+            Ok(())
+        })
+        .unwrap();
+    let handle = server.spawn().unwrap();
+    let mut client = connect(handle.local_addr(), "/big");
+    std::thread::sleep(handshake_timeout * 4);
+    match client.read().unwrap() {
+        tungstenite::Message::Binary(data) => {
+            assert_eq!(data.len(), size);
+            assert!(data.iter().all(|&byte| byte == 7));
+        }
+        other => panic!("expected the large message, got {other:?}"),
+    }
+}
