@@ -1,15 +1,20 @@
 //! ws-tls integration tests, in one binary: our wss client against our wss server,
 //! Python `websockets` on either end, certificate errors, TLS against plain ports,
-//! handshake timeouts, keep-alive and split streams over TLS, the server's routing and
-//! shutdown, mutual TLS, and the explicit crypto provider.
+//! handshake timeouts, keep-alive and split streams over TLS, abrupt ends, the server's
+//! routing and shutdown, mutual TLS, and the explicit crypto provider. Certificates are
+//! made at test time (`pki`); the Python peer needs `tests/peers/install.sh`.
 #![allow(clippy::unwrap_used)]
 
 mod echo;
 mod ending;
+mod interop;
+mod keepalive;
 mod mismatch;
 mod mtls;
 mod pki;
+mod provider;
 mod proxy;
+mod routing;
 mod split;
 mod support;
 mod timeouts;
