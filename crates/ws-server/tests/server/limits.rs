@@ -87,12 +87,9 @@ fn a_head_sent_a_byte_at_a_time_is_cut_off_at_the_deadline_not_per_read() {
 fn a_client_that_sends_nothing_is_closed_at_the_handshake_timeout() {
     let handle = echo_server(quick_config().handshake_timeout(Duration::from_millis(200)));
     let mut silent = tcp(handle.local_addr());
-    let response = {
-        let mut bytes = Vec::new();
-        silent.read_to_end(&mut bytes).unwrap();
-        bytes
-    };
-    assert!(response.is_empty(), "{response:?}");
+    let mut answer = Vec::new();
+    silent.read_to_end(&mut answer).unwrap();
+    assert!(answer.is_empty(), "{answer:?}");
 }
 
 #[test]

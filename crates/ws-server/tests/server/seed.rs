@@ -1,12 +1,13 @@
 //! The estd-websockets seed, as its users wrote it: routes, spawn and run.
 
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use ws_server::{Error, Server};
 use ws_stream::Message;
 
-use crate::support::{STUCK, connect, echo_server, quick_config, round_trip, seed_echo};
+use crate::support::{STUCK, connect, echo_server, next_text, quick_config, round_trip, seed_echo};
 
 #[test]
 #[allow(clippy::while_let_loop)] // kept as the seed's users wrote it
@@ -62,7 +63,7 @@ fn the_handler_is_given_the_routed_path_without_the_query() {
     let handle = server.spawn().unwrap();
     for (target, path) in [("/a", "/a"), ("/b/c?x=1", "/b/c")] {
         let mut client = connect(handle.local_addr(), target);
-        assert_eq!(crate::support::next_text(&mut client), path);
+        assert_eq!(next_text(&mut client), path);
     }
 }
 
@@ -89,10 +90,10 @@ fn run_serves_on_the_calling_thread() {
     server.on_connect("/ws", seed_echo).unwrap();
     thread::spawn(move || server.run());
     let addr = ([127, 0, 0, 1], port).into();
-    let deadline = std::time::Instant::now() + STUCK;
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(std::time::Instant::now() < deadline, "run never listened");
-        thread::sleep(std::time::Duration::from_millis(5));
+    let deadline = Instant::now() + STUCK;
+    while TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "run never listened");
+        thread::sleep(Duration::from_millis(5));
     }
     let mut client = connect(addr, "/ws");
     assert_eq!(round_trip(&mut client, "blocking"), "Echo: blocking");
