@@ -1,25 +1,41 @@
 //! An echo server with a page to try it from a browser, and a chat room.
 //!
 //! ```text
-//! cargo run --example ws-server [ADDRESS]
+//! cargo run --example ws-server [ADDRESS [CERT_PEM KEY_PEM]]
 //! ```
 //!
 //! Listens on 127.0.0.1:8080 unless given another address. Open `http://ADDRESS/` in a
 //! browser: type a message and the server echoes it back over `/ws`. `/chat` relays
-//! each message to every connected client.
+//! each message to every connected client. Given a PEM certificate chain and key, it
+//! serves `https://` and `wss://` instead.
 #![allow(clippy::print_stdout)]
 
 use std::sync::Arc;
 
-use websockets::server::{Broadcast, HttpResponse};
+use websockets::server::{Acceptor, Broadcast, HttpResponse};
+use websockets::stream::Split;
+use websockets::tls::TlsAcceptor;
 use websockets::{Message, Server};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let mut server = Server::new(addr.clone());
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
+    match (args.next(), args.next()) {
+        (Some(cert), Some(key)) => {
+            let acceptor = TlsAcceptor::from_pem_files(cert, key)?;
+            serve(websockets::tls::server(addr, acceptor), "https")
+        }
+        (None, None) => serve(Server::new(addr), "http"),
+        _ => Err("usage: ws-server [ADDRESS [CERT_PEM KEY_PEM]]".into()),
+    }
+}
 
+/// Adds the routes and serves until the process is stopped.
+fn serve<A>(mut server: Server<A>, scheme: &str) -> Result<(), Box<dyn std::error::Error>>
+where
+    A: Acceptor,
+    A::Stream: Split,
+{
     server.on_http("/", |_request| HttpResponse::html(PAGE))?;
 
     server.on_connect("/ws", |stream, path| {
@@ -56,10 +72,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let handle = server.spawn()?;
     println!(
-        "listening on http://{}/ (echo at /ws, chat at /chat)",
+        "listening on {scheme}://{}/ (echo at /ws, chat at /chat)",
         handle.local_addr()
     );
-    // Serve until the process is stopped.
     loop {
         std::thread::park();
     }
