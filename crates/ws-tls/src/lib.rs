@@ -29,7 +29,10 @@
 //! # Overview
 //!
 //! - [`connect`] and [`connect_with`] open `wss://` (and `ws://`) URLs in one call:
-//!   DNS, TCP, TLS with SNI and ALPN `http/1.1`, the WebSocket handshake.
+//!   DNS, TCP, TLS with SNI and ALPN `http/1.1`, the WebSocket handshake. Through an
+//!   HTTP proxy (CONNECT) when [`ws_client::ClientConfig::proxy`] says so, and
+//!   following redirects across `ws` and `wss` (never down from `wss`) when
+//!   [`ws_client::ClientConfig::max_redirects`] allows.
 //! - [`Connector`] opens TLS connections ([`Connector::connect`] is estd-tls' call);
 //!   [`ConnectorBuilder`] adds a private CA or a client certificate.
 //! - [`TlsAcceptor`] serves TLS from a PEM certificate chain and key, for
