@@ -372,13 +372,7 @@ impl Receiver {
             });
         }
         let Some(kind) = kind else {
-            self.start += header_len;
-            self.frame = Some(PayloadState {
-                len: payload_len as u64,
-                consumed: 0,
-                mask: header.mask,
-                fin: header.fin,
-            });
+            self.begin_payload(&header, header_len, payload_len);
             return Ok(None);
         };
         // The common case: a whole message in one frame, all of it buffered.
@@ -397,13 +391,7 @@ impl Receiver {
             };
             return Ok(Some(Step::Message(message)));
         }
-        self.start += header_len;
-        self.frame = Some(PayloadState {
-            len: payload_len as u64,
-            consumed: 0,
-            mask: header.mask,
-            fin: header.fin,
-        });
+        self.begin_payload(&header, header_len, payload_len);
         // A message in one frame gets its whole buffer at once; fragmented ones grow.
         let capacity = if header.fin { payload_len } else { 0 };
         let sink = match (self.streaming, kind) {
@@ -424,6 +412,17 @@ impl Receiver {
             complete: false,
         });
         Ok(self.streaming.then_some(Step::MessageStart(kind)))
+    }
+
+    /// Consumes a data frame's header; its payload follows in [`Receiver::consume_payload`].
+    fn begin_payload(&mut self, header: &FrameHeader, header_len: usize, payload_len: usize) {
+        self.start += header_len;
+        self.frame = Some(PayloadState {
+            len: payload_len as u64,
+            consumed: 0,
+            mask: header.mask,
+            fin: header.fin,
+        });
     }
 
     /// Moves buffered payload bytes of the current data frame into its message.
