@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use ws_frame::CloseCode;
 
-use crate::proto::{Incoming, Keepalive, Receiver, Sender, Timer};
+use crate::proto::{Incoming, Keepalive, Receiver, Reply, Sender, Timer};
 use crate::{CloseFrame, Config, Error, Result, Role};
 
 /// Read timeouts and shutdown on the socket under a connection.
@@ -138,9 +138,6 @@ pub(crate) struct ReadState<R> {
     close_deadline: Option<Instant>,
     socket: Option<SocketOps<R>>,
     applied_timeout: Option<Duration>,
-    /// A reply's write would block: retry before the next read, or it waits for the
-    /// application's next send.
-    reply_blocked: bool,
     close_request: Option<CloseRequest>,
     pub(crate) ended: Option<CloseFrame>,
 }
@@ -160,6 +157,14 @@ enum Step<T> {
 pub(crate) trait Outbox<R> {
     /// Runs `queue` on the sender, then writes what it queued.
     fn send(&mut self, io: &mut R, queue: &mut dyn FnMut(&mut Sender) -> Result<()>) -> Result<()>;
+
+    /// Sends what the receiver said the protocol requires; it may be deferred.
+    fn reply(&mut self, io: &mut R, reply: Reply) -> Result<()> {
+        self.send(io, &mut |sender| sender.reply(reply))
+    }
+
+    /// Writes whatever earlier sends or replies left waiting.
+    fn retry(&mut self, io: &mut R) -> Result<()>;
 }
 
 /// The sender of an unsplit stream, which writes to the stream it reads.
@@ -169,6 +174,13 @@ impl<S: Write> Outbox<S> for Direct<'_> {
     fn send(&mut self, io: &mut S, queue: &mut dyn FnMut(&mut Sender) -> Result<()>) -> Result<()> {
         queue(self.0)?;
         write_pending(io, self.0)
+    }
+
+    fn retry(&mut self, io: &mut S) -> Result<()> {
+        match self.0.pending().is_empty() {
+            true => Ok(()),
+            false => write_pending(io, self.0),
+        }
     }
 }
 
@@ -203,7 +215,6 @@ impl<R: Read> ReadState<R> {
             close_deadline: None,
             socket: None,
             applied_timeout: None,
-            reply_blocked: false,
             close_request: None,
             ended: None,
         }
@@ -273,8 +284,7 @@ impl<R: Read> ReadState<R> {
             if let Some(reply) = self.receiver.take_reply() {
                 // A reply that cannot be written means a broken stream, which the next
                 // read reports; the event in hand is still the caller's.
-                let sent = out.send(io, &mut |sender| sender.reply(reply));
-                self.reply_blocked = matches!(sent, Err(error) if error.is_would_block());
+                out.reply(io, reply).ok();
             }
             match step {
                 Step::Kept(kept) => return Ok(kept),
@@ -283,10 +293,9 @@ impl<R: Read> ReadState<R> {
                     if let Some(error) = self.honour_close_request(io, out) {
                         return Err(error);
                     }
-                    if self.reply_blocked {
-                        let sent = out.send(io, &mut |_| Ok(()));
-                        self.reply_blocked = matches!(sent, Err(error) if error.is_would_block());
-                    }
+                    // A reply whose write would block, or that waited for a busy
+                    // writer, goes out before we wait for the peer.
+                    out.retry(io).ok();
                     self.fill(io, out)?;
                 }
                 Step::Closed(kept, frame) => {
@@ -450,7 +459,6 @@ impl<R: Read> ReadState<R> {
             close_deadline: self.close_deadline,
             socket: self.socket.map(|_| SocketOps::new()),
             applied_timeout: self.applied_timeout,
-            reply_blocked: self.reply_blocked,
             close_request: self.close_request,
             ended: self.ended,
         }

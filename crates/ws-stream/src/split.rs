@@ -1,10 +1,10 @@
 use std::io::{self, Read, Write};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use ws_frame::CloseCode;
 
 use crate::driver::{Outbox, ReadState, Socket, write_pending};
-use crate::proto::{Incoming, Sender};
+use crate::proto::{Incoming, Reply, Sender};
 use crate::{Error, Event, Message, MessageKind, PreparedMessage, Result, Stream};
 
 /// A stream that can be cut into a reading half and a writing half for two threads.
@@ -31,33 +31,111 @@ impl Split for std::net::TcpStream {
     }
 }
 
-/// What the two halves share: the sender and the writing half of the stream.
+/// What the two halves share: the sender and the writing half of the stream, and the
+/// replies the reader could not send because a writer held the lock.
+///
+/// The reader never waits for the lock: a writer may be blocked on a peer that is
+/// itself blocked writing to us and waits for us to read, and a reader queueing behind
+/// that writer would stop reading for good. Deferred replies go out with the next
+/// frame any writer sends, or when a writer releases the lock, or when the reader next
+/// finds the lock free.
+#[derive(Debug)]
+struct Shared<W> {
+    side: Mutex<WriteSide<W>>,
+    deferred: Mutex<Vec<Reply>>,
+}
+
 #[derive(Debug)]
 struct WriteSide<W> {
     sender: Sender,
     io: W,
 }
 
-type Shared<W> = Arc<Mutex<WriteSide<W>>>;
+/// The most replies kept while a writer holds the lock.
+const MAX_DEFERRED: usize = 64;
 
-fn lock<W>(shared: &Mutex<WriteSide<W>>) -> MutexGuard<'_, WriteSide<W>> {
-    // A panic while holding the lock leaves at worst a partly queued frame; the
-    // connection is as usable (or as broken) as the stream under it.
-    shared
+/// Locks, shrugging off poisoning: a panic while holding one of these locks leaves at
+/// worst a partly queued frame, and the connection is as usable (or as broken) as the
+/// stream under it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<W: Write> Shared<W> {
+    fn try_lock(&self) -> Option<MutexGuard<'_, WriteSide<W>>> {
+        match self.side.try_lock() {
+            Ok(side) => Some(side),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// Keeps a reply for later, unless [`MAX_DEFERRED`] already wait: then the caller
+    /// must wait for the lock after all. A peer that floods us with pings while our
+    /// writer is stuck is thus held back by our not reading, as it would be unsplit,
+    /// and every ping still gets its pong.
+    fn defer(&self, reply: Reply) -> bool {
+        let mut deferred = lock(&self.deferred);
+        if deferred.len() >= MAX_DEFERRED {
+            return false;
+        }
+        deferred.push(reply);
+        true
+    }
+
+    /// Queues the deferred replies, then `queue`, and writes them all.
+    fn send_locked(
+        &self,
+        side: &mut WriteSide<W>,
+        queue: &mut dyn FnMut(&mut Sender) -> Result<()>,
+    ) -> Result<()> {
+        let deferred = std::mem::take(&mut *lock(&self.deferred));
+        for reply in deferred {
+            side.sender.reply(reply)?;
+        }
+        queue(&mut side.sender)?;
+        write_pending(&mut side.io, &mut side.sender)
+    }
+
+    /// Sends, waiting for the lock; then hands on replies deferred meanwhile.
+    fn send(&self, queue: &mut dyn FnMut(&mut Sender) -> Result<()>) -> Result<()> {
+        let sent = self.send_locked(&mut lock(&self.side), queue);
+        // A reply deferred while we held the lock would otherwise wait for the next send.
+        self.retry().ok();
+        sent
+    }
+
+    /// Sends the deferred replies, and bytes an earlier `WouldBlock` left, if the lock
+    /// is free.
+    fn retry(&self) -> Result<()> {
+        let Some(mut side) = self.try_lock() else {
+            return Ok(());
+        };
+        if side.sender.pending().is_empty() && lock(&self.deferred).is_empty() {
+            return Ok(());
+        }
+        self.send_locked(&mut side, &mut |_| Ok(()))
+    }
 }
 
 impl<S: Read + Write + Split> Stream<S> {
     /// Cuts the connection into a [`Reader`] and a [`Writer`] that two threads can use
     /// at once: one blocks reading while the other sends.
     ///
-    /// The reader still answers pings and Closes, through the writer's lock. The
-    /// writer can be cloned, so several threads (a broadcaster, say) may send.
+    /// The reader still answers pings and Closes. It never waits behind a writer
+    /// that is blocked on the network: its replies then go out with the writer's next
+    /// frame, so two peers that both write while the other is not reading cannot
+    /// deadlock over a pong. The writer can be cloned, so several threads (a
+    /// broadcaster, say) may send.
     pub fn split(self) -> Result<(Reader<S>, Writer<S>)> {
         let (io, read, sender) = self.into_parts();
         let (reader, writer) = io.split()?;
-        let shared = Arc::new(Mutex::new(WriteSide { sender, io: writer }));
+        let shared = Arc::new(Shared {
+            side: Mutex::new(WriteSide { sender, io: writer }),
+            deferred: Mutex::new(Vec::new()),
+        });
         Ok((
             Reader {
                 io: reader,
@@ -73,18 +151,32 @@ impl<S: Read + Write + Split> Stream<S> {
 pub struct Reader<S: Split> {
     io: S::Reader,
     read: ReadState<S::Reader>,
-    shared: Shared<S::Writer>,
+    shared: Arc<Shared<S::Writer>>,
 }
 
-/// Replies from the reader go through the writer's lock.
-struct Locked<'a, W>(&'a Mutex<WriteSide<W>>);
+/// Replies from the reader go through the writer's lock, or wait if a writer holds it.
+struct Locked<'a, W>(&'a Shared<W>);
 
 impl<R, W: Write> Outbox<R> for Locked<'_, W> {
     fn send(&mut self, _: &mut R, queue: &mut dyn FnMut(&mut Sender) -> Result<()>) -> Result<()> {
-        let mut side = lock(self.0);
-        let side = &mut *side;
-        queue(&mut side.sender)?;
-        write_pending(&mut side.io, &mut side.sender)
+        self.0.send(queue)
+    }
+
+    fn reply(&mut self, _: &mut R, reply: Reply) -> Result<()> {
+        match self.0.try_lock() {
+            Some(mut side) => self
+                .0
+                .send_locked(&mut side, &mut |sender| sender.reply(reply)),
+            None if self.0.defer(reply) => {
+                // The writer may have let go in between, seeing nothing deferred.
+                self.0.retry()
+            }
+            None => self.0.send(&mut |sender| sender.reply(reply)),
+        }
+    }
+
+    fn retry(&mut self, _: &mut R) -> Result<()> {
+        self.0.retry()
     }
 }
 
@@ -136,7 +228,7 @@ impl<S: Split> std::fmt::Debug for Reader<S> {
 
 /// The writing half of a split connection; see [`Stream::split`]. Clones share it.
 pub struct Writer<S: Split> {
-    shared: Shared<S::Writer>,
+    shared: Arc<Shared<S::Writer>>,
 }
 
 impl<S: Split> Clone for Writer<S> {
@@ -197,13 +289,14 @@ impl<S: Split> Writer<S> {
 
     /// Whether our Close is sent or the connection has ended.
     pub fn is_closed(&self) -> bool {
-        lock(&self.shared).sender.is_closed()
+        lock(&self.shared.side).sender.is_closed()
     }
 
     fn queue(&self, queue: impl FnOnce(&mut Sender) -> Result<()>) -> Result<()> {
-        let mut side = lock(&self.shared);
-        let side = &mut *side;
-        queue(&mut side.sender)?;
-        write_pending(&mut side.io, &mut side.sender)
+        let mut queue = Some(queue);
+        self.shared.send(&mut |sender| match queue.take() {
+            Some(queue) => queue(sender),
+            None => Ok(()),
+        })
     }
 }

@@ -161,14 +161,11 @@ fn split_keeps_bytes_already_read_and_keepalive() {
     assert_eq!(waiting.join().unwrap().unwrap(), Event::Pong(vec![]));
 }
 
-/// Known deadlock, left for a design change: the split reader answers pings through the
-/// writer's lock and with a blocking write. When the writer is blocked sending to a peer
-/// that is itself blocked sending to us (a single-threaded peer, such as an unsplit
-/// `Stream`, that does not read while it writes), the reader waits for the lock, stops
-/// reading, and neither side ever moves again. Without the pings the same exchange
-/// completes. Run with `cargo test -p ws-stream --test stream -- --ignored`.
+/// A writer blocked sending to a peer that is itself blocked sending to us (a
+/// single-threaded peer, such as an unsplit `Stream`, does not read while it writes)
+/// must not stop the reader: its pongs wait for the writer instead of the reader
+/// waiting for the writer's lock. Before the replies were deferred, this deadlocked.
 #[test]
-#[ignore = "known deadlock of split streams: pongs wait for a writer blocked on the network"]
 fn pings_while_both_ends_send_large_messages() {
     let (client_socket, server_socket) = tcp_pair();
     let big = vec![7u8; 8 << 20];
