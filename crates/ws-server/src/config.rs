@@ -46,9 +46,9 @@ pub struct ServerConfig {
     ///
     /// Default: 30 s.
     pub write_timeout: Option<Duration>,
-    /// Subprotocols the server speaks, best first. The first one a client offers that
-    /// is in this list is chosen, unless an [`on_upgrade`](crate::Server::on_upgrade)
-    /// check chooses. Default: none.
+    /// Subprotocols the server speaks. The client's most preferred protocol (the first
+    /// it offers) that is in this list is chosen, unless an
+    /// [`on_upgrade`](crate::Server::on_upgrade) check chooses. Default: none.
     pub protocols: Vec<String>,
     /// If set, browsers may connect only from these origins (such as
     /// `https://example.com`); others get 403. Requests without `Origin` (non-browser
