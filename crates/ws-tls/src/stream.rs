@@ -23,23 +23,29 @@ use crate::Error;
 pub struct TlsStream {
     tcp: TcpStream,
     shared: Arc<Shared>,
+    /// Network bytes read by this handle, not yet taken by the session. Only one thread
+    /// reads, so it is the handle's own (a split hands it to the reading half), filled
+    /// without holding the session.
+    inbox: Inbox,
 }
 
 /// What the two halves of a split stream share.
 #[derive(Debug)]
 struct Shared {
-    session: Mutex<Session>,
+    session: Mutex<rustls::Connection>,
     /// TLS records taken from the session and not yet written. Whoever holds it is the
     /// one thread writing to the network, so records leave in the order the session
     /// made them; the session itself stays free meanwhile.
     outgoing: Mutex<Vec<u8>>,
 }
 
-#[derive(Debug)]
-struct Session {
-    tls: rustls::Connection,
-    /// Bytes read from the network that the session had no room for yet.
-    unread: Vec<u8>,
+/// A buffer for network bytes, allocated at the first read and reused.
+#[derive(Debug, Default)]
+struct Inbox {
+    buf: Vec<u8>,
+    /// `buf[start..end]` is read and not yet taken.
+    start: usize,
+    end: usize,
 }
 
 /// The most read from the network at once: one TLS record and its header.
@@ -60,12 +66,10 @@ impl TlsStream {
         let mut stream = TlsStream {
             tcp,
             shared: Arc::new(Shared {
-                session: Mutex::new(Session {
-                    tls: tls.into(),
-                    unread: Vec::new(),
-                }),
+                session: Mutex::new(tls.into()),
                 outgoing: Mutex::new(Vec::new()),
             }),
+            inbox: Inbox::default(),
         };
         let finished = stream.finish_handshake(deadline);
         stream.tcp.set_read_timeout(timeout).map_err(Error::Io)?;
@@ -76,13 +80,13 @@ impl TlsStream {
         loop {
             self.send_records(true).map_err(Error::from_handshake_io)?;
             {
-                let mut session = self.lock();
-                if !session.tls.is_handshaking() {
+                let mut tls = lock(&self.shared.session);
+                if !tls.is_handshaking() {
                     return Ok(());
                 }
-                if session.can_absorb() {
-                    let absorbed = session.absorb();
-                    drop(session);
+                if can_absorb(&tls, &self.inbox) {
+                    let absorbed = absorb(&mut tls, &mut self.inbox);
+                    drop(tls);
                     if let Err(error) = absorbed {
                         // The alert that explains the failure goes out first.
                         self.send_records(true).ok();
@@ -113,32 +117,23 @@ impl TlsStream {
 
     /// The application protocol agreed with ALPN (`http/1.1` between our ends).
     pub fn alpn_protocol(&self) -> Option<Vec<u8>> {
-        self.lock().tls.alpn_protocol().map(<[u8]>::to_vec)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Session> {
         lock(&self.shared.session)
+            .alpn_protocol()
+            .map(<[u8]>::to_vec)
     }
 
     /// Reads bytes from the network into the session, outside the lock while waiting.
     /// Answers false at the end of the TCP stream.
     fn receive(&mut self) -> io::Result<bool> {
-        let mut raw = [0; RECORD];
-        let n = loop {
-            match self.tcp.read(&mut raw) {
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                other => break other?,
-            }
-        };
+        let n = self.inbox.fill(&self.tcp)?;
         let absorbed = {
-            let mut session = self.lock();
-            session.unread.extend_from_slice(&raw[..n]);
+            let mut tls = lock(&self.shared.session);
             if n == 0 {
                 // Tell the session the stream ended, so it can tell a clean close_notify
                 // from a truncation.
-                session.tls.read_tls(&mut io::empty())?;
+                tls.read_tls(&mut io::empty())?;
             }
-            session.absorb()
+            absorb(&mut tls, &mut self.inbox)
         };
         self.after_absorb(absorbed)?;
         Ok(n > 0)
@@ -172,9 +167,9 @@ impl TlsStream {
             };
             loop {
                 if outgoing.is_empty() {
-                    let mut session = self.lock();
-                    while session.tls.wants_write() {
-                        session.tls.write_tls(&mut *outgoing)?;
+                    let mut tls = lock(&self.shared.session);
+                    while tls.wants_write() {
+                        tls.write_tls(&mut *outgoing)?;
                     }
                 }
                 if outgoing.is_empty() {
@@ -191,35 +186,65 @@ impl TlsStream {
             drop(outgoing);
             // Another thread may have made records while we held `outgoing`, and left
             // them to us.
-            if !self.lock().tls.wants_write() {
+            if !lock(&self.shared.session).wants_write() {
                 return Ok(());
             }
         }
     }
 }
 
-impl Session {
-    /// Whether bytes already read could move the session on.
-    fn can_absorb(&self) -> bool {
-        !self.unread.is_empty() && self.tls.wants_read()
-    }
-
-    /// Feeds unread network bytes to the session as far as it has room. What it wants
-    /// to answer stays queued for [`TlsStream::send_records`].
-    fn absorb(&mut self) -> io::Result<()> {
-        while self.can_absorb() {
-            let mut input = &self.unread[..];
-            let used = self.tls.read_tls(&mut input)?;
-            self.unread.drain(..used);
-            self.tls
-                .process_new_packets()
-                .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
-            if used == 0 {
-                break;
+impl Inbox {
+    /// Reads from `tcp` into the room after the bytes not yet taken, and answers how
+    /// many arrived (0 at the end of the stream).
+    fn fill(&mut self, mut tcp: &TcpStream) -> io::Result<usize> {
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        }
+        if self.buf.len() - self.end < RECORD / 2 {
+            // Room for less than half a record: move the bytes not yet taken to the
+            // front, and grow only if they fill most of the buffer.
+            self.buf.copy_within(self.start..self.end, 0);
+            (self.start, self.end) = (0, self.end - self.start);
+            if self.buf.len() - self.end < RECORD / 2 {
+                self.buf.resize(self.end + RECORD, 0);
             }
         }
-        Ok(())
+        loop {
+            match tcp.read(&mut self.buf[self.end..]) {
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
     }
+
+    fn unread(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+}
+
+/// Whether bytes already read could move the session on.
+fn can_absorb(tls: &rustls::Connection, inbox: &Inbox) -> bool {
+    !inbox.unread().is_empty() && tls.wants_read()
+}
+
+/// Feeds unread network bytes to the session as far as it has room. What it wants to
+/// answer stays queued for [`TlsStream::send_records`].
+fn absorb(tls: &mut rustls::Connection, inbox: &mut Inbox) -> io::Result<()> {
+    while can_absorb(tls, inbox) {
+        let mut input = inbox.unread();
+        let used = tls.read_tls(&mut input)?;
+        inbox.start += used;
+        tls.process_new_packets()
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
+        if used == 0 {
+            break;
+        }
+    }
+    Ok(())
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -235,8 +260,8 @@ impl Read for TlsStream {
         }
         loop {
             let absorbed = {
-                let mut session = self.lock();
-                match session.tls.reader().read(buf) {
+                let mut tls = lock(&self.shared.session);
+                match tls.reader().read(buf) {
                     Ok(n) => return Ok(n),
                     Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
                     // The TCP stream ended without close_notify. WebSocket frames carry
@@ -246,7 +271,7 @@ impl Read for TlsStream {
                     Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
                     Err(error) => return Err(error),
                 }
-                session.can_absorb().then(|| session.absorb())
+                can_absorb(&tls, &self.inbox).then(|| absorb(&mut tls, &mut self.inbox))
             };
             match absorbed {
                 Some(absorbed) => self.after_absorb(absorbed)?,
@@ -262,14 +287,14 @@ impl Write for TlsStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         // Empty the session's send buffer first, so that it has room for `buf`.
         self.send_records(true)?;
-        let n = self.lock().tls.writer().write(buf)?;
+        let n = lock(&self.shared.session).writer().write(buf)?;
         // Bytes accepted are sent; if the network refuses them now, `flush` says so.
         self.send_records(true).ok();
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.lock().tls.writer().flush()?;
+        lock(&self.shared.session).writer().flush()?;
         self.send_records(true)
     }
 }
@@ -283,7 +308,7 @@ impl Socket for TlsStream {
     /// left out when another thread is blocked writing: ending the connection is what
     /// frees that thread.
     fn shutdown(&self) -> io::Result<()> {
-        self.lock().tls.send_close_notify();
+        lock(&self.shared.session).send_close_notify();
         self.send_records(false).ok();
         self.tcp.shutdown(Shutdown::Both)
     }
@@ -293,11 +318,13 @@ impl Split for TlsStream {
     type Reader = TlsStream;
     type Writer = TlsStream;
 
-    /// Two handles on one session over two handles on one socket.
-    fn split(self) -> io::Result<(TlsStream, TlsStream)> {
+    /// Two handles on one session over two handles on one socket; the reader takes
+    /// the bytes read and not yet decrypted.
+    fn split(mut self) -> io::Result<(TlsStream, TlsStream)> {
         let reader = TlsStream {
             tcp: self.tcp.try_clone()?,
             shared: Arc::clone(&self.shared),
+            inbox: std::mem::take(&mut self.inbox),
         };
         Ok((reader, self))
     }
