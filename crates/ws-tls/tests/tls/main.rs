@@ -9,6 +9,7 @@ mod echo;
 mod ending;
 mod interop;
 mod keepalive;
+mod keyupdate;
 mod mismatch;
 mod mtls;
 mod pki;
