@@ -40,7 +40,8 @@
 //! - [`TlsStream`] is the session, splittable for a reading and a writing thread;
 //!   [`MaybeTlsStream`] is TLS or plain TCP, as the URL says.
 //! - [`Error`] names the failures people meet: unknown issuer, name mismatch,
-//!   expired certificate, handshake refused, connection reset.
+//!   expired certificate, handshake refused, a peer that does not speak TLS, a
+//!   handshake that timed out, connection reset.
 //!
 //! Certificate and host name verification cannot be turned off through this crate;
 //! [`Connector::from_config`] takes a rustls configuration for any special case.
