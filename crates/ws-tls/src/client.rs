@@ -180,7 +180,7 @@ pub fn connect(url: impl IntoUrl) -> Result<Client<MaybeTlsStream>, Error> {
 /// directly or through the configured [proxy](ws_client::ClientConfig::proxy)'s
 /// `CONNECT` tunnel, then for `wss` the TLS handshake with SNI and ALPN `http/1.1`
 /// (end to end with the server, through any tunnel), then the WebSocket handshake,
-/// the last two within the handshake timeout.
+/// each within its own handshake timeout (so together they may take up to twice it).
 ///
 /// Redirects are followed across `ws` and `wss` up to
 /// [`ClientConfig::max_redirects`](ws_client::ClientConfig::max_redirects), each with
