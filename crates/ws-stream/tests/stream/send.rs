@@ -392,8 +392,7 @@ fn a_new_message_reader_skips_what_the_dropped_one_left() {
 /// A message reader between two of our endpoints, with data flowing in both directions.
 #[test]
 fn message_reader_over_a_pipe_between_our_endpoints() {
-    let (mut client, server_end) = pipe_pair(Config::default().max_message_size(1 << 10));
-    let mut server = server_end;
+    let (mut client, mut server) = pipe_pair(Config::default().max_message_size(1 << 10));
     let payload = pattern(2 << 20);
     let expected = payload.clone();
     let sender = thread::spawn(move || {
