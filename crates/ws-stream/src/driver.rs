@@ -334,13 +334,11 @@ impl<R: Read> ReadState<R> {
             {
                 return Err(error);
             }
+            // A reset is as abrupt an end as a bare close, and is reported the same way.
+            let abrupt_end = matches!(&result, Err(error) if matches!(error.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted));
             match result {
-                Ok(0) => {
-                    let frame = CloseFrame::new(CloseCode::ABNORMAL, "");
-                    self.ended = Some(frame.clone());
-                    self.finish(io, out);
-                    return Err(Error::Closed(frame));
-                }
+                Ok(0) => return Err(self.ended_abruptly(io, out)),
+                Err(_) if abrupt_end => return Err(self.ended_abruptly(io, out)),
                 Ok(n) => {
                     self.receiver.filled(n);
                     if self.keepalive.is_enabled() {
@@ -372,6 +370,14 @@ impl<R: Read> ReadState<R> {
         }
     }
 
+    /// The stream ended, or was reset, without a Close: 1006.
+    fn ended_abruptly(&mut self, io: &mut R, out: &mut impl Outbox<R>) -> Error {
+        let frame = CloseFrame::new(CloseCode::ABNORMAL, "");
+        self.ended = Some(frame.clone());
+        self.finish(io, out);
+        Error::Closed(frame)
+    }
+
     /// Acts on whatever timer is due after a read timed out.
     fn on_timer(&mut self, io: &mut R, out: &mut impl Outbox<R>) -> Result<()> {
         let now = Instant::now();
@@ -392,7 +398,10 @@ impl<R: Read> ReadState<R> {
                     sender.close(CloseCode::INTERNAL_ERROR, "keepalive timeout")
                 })
                 .ok();
-                self.ended = Some(CloseFrame::new(CloseCode::ABNORMAL, ""));
+                self.ended = Some(CloseFrame::new(
+                    CloseCode::INTERNAL_ERROR,
+                    "keepalive timeout",
+                ));
                 self.finish(io, out);
                 Err(Error::KeepaliveTimeout)
             }

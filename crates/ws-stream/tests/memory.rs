@@ -154,4 +154,22 @@ fn idle_connection_heap() {
     assert!(ours_read < LIMIT, "{ours_read} B per idle connection");
     assert!(ours_echo < LIMIT, "{ours_echo} B per idle connection");
     assert!(ours_read < theirs_read);
+
+    // A header alone, announcing a 16 MiB frame (the default limit), must not make the
+    // connection reserve 16 MiB before a byte of payload arrives.
+    let mut receiver = ws_stream::proto::Receiver::new(Role::Server, &ws_stream::Config::default());
+    let mut header = vec![0x82, 0x80 | 127];
+    header.extend_from_slice(&(16u64 << 20).to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    receiver.receive(&header);
+    let before = live();
+    assert!(
+        receiver.poll().unwrap().is_none(),
+        "the payload has not arrived"
+    );
+    let reserved = usize::try_from(live() - before).unwrap_or(0);
+    assert!(
+        reserved <= 1 << 20,
+        "{reserved} B reserved for a bare header"
+    );
 }

@@ -7,6 +7,9 @@ use crate::config::INITIAL_READ_BUFFER;
 use crate::utf8::{self, TextBuffer, Utf8Validator};
 use crate::{Config, Error, Message, MessageKind, Result, Role};
 
+/// The most reserved for a message before its bytes arrive.
+const EAGER_RESERVE: usize = 1 << 20;
+
 /// What the peer sent, as the [`Receiver`] reports it.
 #[derive(Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -392,8 +395,14 @@ impl Receiver {
             return Ok(Some(Step::Message(message)));
         }
         self.begin_payload(&header, header_len, payload_len);
-        // A message in one frame gets its whole buffer at once; fragmented ones grow.
-        let capacity = if header.fin { payload_len } else { 0 };
+        // A message in one frame gets its whole buffer at once, up to a bound, so that a
+        // header alone cannot make the connection reserve `max_frame_size`; fragmented
+        // messages and larger frames grow as their bytes arrive.
+        let capacity = if header.fin {
+            payload_len.min(EAGER_RESERVE)
+        } else {
+            0
+        };
         let sink = match (self.streaming, kind) {
             (true, MessageKind::Text) => Sink::Pieces {
                 utf8: Some(Utf8Validator::default()),

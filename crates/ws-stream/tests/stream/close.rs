@@ -462,3 +462,23 @@ fn close_frame_display_and_error_predicates() {
     assert!(!Error::Closed(CloseFrame::new(CloseCode::ABNORMAL, "")).is_closed());
     assert!(!Error::Closed(CloseFrame::new(CloseCode::PROTOCOL_ERROR, "")).is_closed());
 }
+
+/// A peer whose socket is reset (it closed with our data unread) ended as abruptly as
+/// one that closed without a Close: 1006, not a bare I/O error.
+#[test]
+fn a_reset_connection_is_reported_as_1006() {
+    let (peer, server_socket) = tcp_pair();
+    let mut server = Stream::with_role(server_socket, Role::Server);
+    server.send_text("unread").unwrap();
+    // Closing with unread data makes the kernel answer with a reset.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    drop(peer);
+    match server.read_message() {
+        Err(Error::Closed(frame)) => assert_eq!(frame.code, CloseCode::ABNORMAL),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        server.close_frame().map(|frame| frame.code),
+        Some(CloseCode::ABNORMAL)
+    );
+}

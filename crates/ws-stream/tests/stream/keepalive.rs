@@ -85,6 +85,9 @@ fn idle_timeout_without_pings() {
         Error::KeepaliveTimeout.close_code(),
         Some(CloseCode::INTERNAL_ERROR)
     );
+    // How it ended stays observable: the 1011 we sent, not a bare 1006.
+    let ended = client.close_frame().expect("the connection has ended");
+    assert_eq!(ended.code, CloseCode::INTERNAL_ERROR);
 }
 
 /// A peer that answers pings keeps the connection alive well past the idle timeout.
