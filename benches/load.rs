@@ -319,7 +319,12 @@ impl Outcome {
     }
 
     /// The server's CPU time per message echoed, in microseconds.
+    /// NaN (shown as n/a) when the server used under a second of CPU: the kernel counts
+    /// it in 10 ms ticks.
     fn cpu_per_message(&self, time: Duration) -> f64 {
+        if self.cpu.user + self.cpu.system < Duration::from_secs(1) {
+            return f64::NAN;
+        }
         time.as_secs_f64() * 1e6 / self.messages.max(1) as f64
     }
 
@@ -939,7 +944,11 @@ impl Metric {
 
     fn show(&self, outcome: &Outcome) -> String {
         let decimals = self.decimals;
-        let first = format!("{:.decimals$}", (self.value)(outcome));
+        let value = (self.value)(outcome);
+        if value.is_nan() {
+            return "n/a".to_owned();
+        }
+        let first = format!("{value:.decimals$}");
         match &self.second {
             Some(second) => format!("{first} / {:.decimals$}", second(outcome)),
             None => first,
@@ -1044,7 +1053,7 @@ fn print_syscalls(scenario: &Scenario, counts: &[Syscalls], window: Duration) {
 }
 
 fn ratio(value: f64, base: f64) -> String {
-    if base > 0.0 {
+    if base > 0.0 && value.is_finite() {
         format!("{:.2}x", value / base)
     } else {
         "-".to_owned()
