@@ -10,7 +10,9 @@
 //! Environment: `LOAD_SECS` (seconds of load per scenario, default 10), `LOAD_RUNS`
 //! (runs of each scenario, default 1), `LOAD_STRACE_SECS` (the strace window, default 3),
 //! `LOAD_CLIENT` (`raw`, the default, or `ws-client`), `LOAD_OURS_PING` (seconds: gives
-//! our server a ping interval and twice that as idle timeout, to see keep-alive's cost).
+//! our server a ping interval and twice that as idle timeout, to see keep-alive's cost),
+//! `LOAD_TRACER` (`strace`, the default, or `perf`: counts the main calls on syscall
+//! tracepoints without ptrace's stops, which change how threads contend).
 //!
 //! # What runs
 //!
@@ -100,6 +102,11 @@ fn bench(args: &[String]) -> Result<(), BoxError> {
         Ok("raw") | Err(_) => ClientKind::Raw,
         Ok(other) => return Err(format!("LOAD_CLIENT={other}: expected raw or ws-client").into()),
     };
+    let tracer = match env::var("LOAD_TRACER").as_deref() {
+        Ok("perf") => Tracer::Perf,
+        Ok("strace") | Err(_) => Tracer::Strace,
+        Ok(other) => return Err(format!("LOAD_TRACER={other}: expected strace or perf").into()),
+    };
     let duration = Duration::from_secs(secs);
     let scenarios = [
         Scenario::new("a", "(a) 64 conns × 16 B text", 64, Payload::Text16, None),
@@ -175,9 +182,9 @@ fn bench(args: &[String]) -> Result<(), BoxError> {
             let mut counts = Vec::new();
             for kind in SERVERS {
                 eprintln!("load: syscalls {}: {}", scenario.title, kind.name());
-                counts.push(count_syscalls(kind, scenario, client, window)?);
+                counts.push(count_syscalls(kind, scenario, client, tracer, window)?);
             }
-            print_syscalls(scenario, &counts, window);
+            print_syscalls(scenario, &counts, tracer, window);
         }
     }
     Ok(())
@@ -723,31 +730,144 @@ impl Syscalls {
     }
 }
 
-/// Loads a fresh server as in `scenario`, attaches `strace -c -f` to it for `window`
-/// once the load is steady, and counts the messages echoed while it was attached.
+/// What counts the system calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tracer {
+    /// `strace -c -f -p`: every call by name, but each one stops the thread (ptrace).
+    Strace,
+    /// `perf stat` on syscall tracepoints: the calls listed in [`PERF_SYSCALLS`] and
+    /// the total, without stopping anything.
+    Perf,
+}
+
+impl Tracer {
+    fn name(self) -> &'static str {
+        match self {
+            Tracer::Strace => "strace -c -f",
+            Tracer::Perf => "perf stat -e syscalls:sys_enter_*",
+        }
+    }
+}
+
+/// The calls `perf` counts one by one (one event per call per thread, so not all).
+const PERF_SYSCALLS: [&str; 16] = [
+    "read",
+    "recvfrom",
+    "write",
+    "sendto",
+    "writev",
+    "futex",
+    "madvise",
+    "brk",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "setsockopt",
+    "clock_gettime",
+    "poll",
+    "sched_yield",
+    "nanosleep",
+];
+
+/// Loads a fresh server as in `scenario` for `window` and counts its system calls and
+/// the messages echoed meanwhile. strace is attached once the load is steady; perf
+/// from before the first connection (it follows new threads), so its counts include
+/// the 64 handshakes, a few hundred calls against hundreds of thousands.
 fn count_syscalls(
     kind: ServerKind,
     scenario: &Scenario,
     client: ClientKind,
+    tracer: Tracer,
     window: Duration,
 ) -> Result<Syscalls, BoxError> {
     let server = ServerProcess::start(kind)?;
-    let summary = env::temp_dir().join(format!("ws-load-{}-{}.strace", process::id(), kind.name()));
-    let (outcome, traced) = run_load(&server, scenario, client, |server, messages| {
-        thread::sleep(Duration::from_millis(500));
-        trace(server, messages, &summary, window)
-    });
+    let summary = env::temp_dir().join(format!("ws-load-{}-{}.trace", process::id(), kind.name()));
+    let mut perf = match tracer {
+        Tracer::Perf => Some(start_perf(&server, &summary)?),
+        Tracer::Strace => None,
+    };
+    let (outcome, traced) = run_load(
+        &server,
+        scenario,
+        client,
+        |server, messages| match &mut perf {
+            Some(perf) => {
+                thread::sleep(window);
+                let echoed = messages.load(Ordering::Relaxed);
+                interrupt(perf).map(|()| echoed)
+            }
+            None => {
+                thread::sleep(Duration::from_millis(500));
+                trace(server, messages, &summary, window)
+            }
+        },
+    );
     let messages = traced?;
     if outcome.failures > 0 {
-        return Err(format!("{} failures under strace", outcome.failures).into());
+        return Err(format!("{} failures while tracing", outcome.failures).into());
     }
     let text = fs::read_to_string(&summary)?;
     fs::remove_file(&summary).ok();
     Ok(Syscalls {
         kind,
         messages,
-        calls: parse_strace_summary(&text),
+        calls: match tracer {
+            Tracer::Strace => parse_strace_summary(&text),
+            Tracer::Perf => parse_perf_csv(&text),
+        },
     })
+}
+
+/// Starts `perf stat` on the server's syscall tracepoints, written to `summary`.
+fn start_perf(server: &ServerProcess, summary: &Path) -> Result<Child, BoxError> {
+    let mut events = String::from("raw_syscalls:sys_enter");
+    for name in PERF_SYSCALLS {
+        events.push_str(&format!(",syscalls:sys_enter_{name}"));
+    }
+    let perf = Command::new("perf")
+        .args(["stat", "-x,", "-e", &events, "-o"])
+        .arg(summary)
+        .args(["-p", &server.pid().to_string()])
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|error| format!("perf: {error}"))?;
+    // perf gives no sign that its counters are open; they are well within this.
+    thread::sleep(Duration::from_millis(500));
+    Ok(perf)
+}
+
+/// SIGINT makes strace and perf detach and write their summaries.
+fn interrupt(tracer: &mut Child) -> Result<(), BoxError> {
+    Command::new("kill")
+        .args(["-INT", &tracer.id().to_string()])
+        .status()?;
+    tracer.wait()?;
+    Ok(())
+}
+
+/// Calls per system call from `perf stat -x,` output; the total as `(all)`.
+fn parse_perf_csv(text: &str) -> BTreeMap<String, u64> {
+    let mut calls = BTreeMap::new();
+    let mut total = 0;
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split(',').collect();
+        let (Some(count), Some(event)) = (fields.first(), fields.get(2)) else {
+            continue;
+        };
+        let Ok(count) = count.parse::<u64>() else {
+            continue;
+        };
+        match event.strip_prefix("syscalls:sys_enter_") {
+            Some(name) => {
+                calls.insert(name.to_owned(), count);
+            }
+            None if *event == "raw_syscalls:sys_enter" => total = count,
+            None => {}
+        }
+    }
+    let listed: u64 = calls.values().sum();
+    calls.insert("(others)".to_owned(), total.saturating_sub(listed));
+    calls
 }
 
 /// Runs `strace -c -f -p` on the server for `window`; answers the messages echoed
@@ -782,12 +902,8 @@ fn trace(
     let start = messages.load(Ordering::Relaxed);
     thread::sleep(window);
     let end = messages.load(Ordering::Relaxed);
-    // SIGINT makes strace detach and write its summary.
-    Command::new("kill")
-        .args(["-INT", &strace.id().to_string()])
-        .status()?;
     thread::spawn(move || lines.for_each(drop));
-    strace.wait()?;
+    interrupt(&mut strace)?;
     Ok(end - start)
 }
 
@@ -1003,10 +1119,11 @@ fn print_goals(results: &[Run<'_>]) {
     println!();
 }
 
-fn print_syscalls(scenario: &Scenario, counts: &[Syscalls], window: Duration) {
+fn print_syscalls(scenario: &Scenario, counts: &[Syscalls], tracer: Tracer, window: Duration) {
     println!(
-        "## System calls per echoed message, server side, {} (strace -c -f, {} s window)",
+        "## System calls per echoed message, server side, {} ({}, {} s window)",
         scenario.title,
+        tracer.name(),
         window.as_secs()
     );
     println!();
