@@ -68,8 +68,10 @@ pub struct Config {
     pub max_write_buffer: usize,
     /// The largest the read buffer grows to.
     ///
-    /// Default: 64 KiB. It starts at 4 KiB so that an idle connection holds little,
-    /// and doubles whenever a read fills it, so bulk transfers read in large chunks.
+    /// Default: 128 KiB, the chunk tungstenite reads in, so that a 64 KiB message and
+    /// its header arrive in one read. It starts at 4 KiB so that an idle connection
+    /// holds little, doubles whenever a read fills it, so bulk transfers read in large
+    /// chunks, and goes back to 4 KiB once the traffic is small again.
     pub max_read_buffer: usize,
     /// After this long without hearing from the peer, send it a ping.
     ///
@@ -94,7 +96,7 @@ impl Default for Config {
             max_frame_size: 16 << 20,
             max_send_frame_size: 1 << 20,
             max_write_buffer: 16 << 20,
-            max_read_buffer: 64 << 10,
+            max_read_buffer: 128 << 10,
             ping_interval: None,
             idle_timeout: None,
             close_timeout: Duration::from_secs(10),

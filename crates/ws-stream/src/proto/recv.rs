@@ -7,6 +7,9 @@ use crate::config::INITIAL_READ_BUFFER;
 use crate::utf8::{self, TextBuffer, Utf8Validator};
 use crate::{Config, Error, Message, MessageKind, Result, Role};
 
+/// A read this small, with the buffer drained, means the traffic is light again.
+const SMALL_READ: usize = 1 << 10;
+
 /// The most reserved for a message before its bytes arrive.
 const EAGER_RESERVE: usize = 1 << 20;
 
@@ -49,6 +52,7 @@ pub struct Receiver {
     end: usize,
     offered: usize,
     grow: bool,
+    last_read: usize,
     frame: Option<PayloadState>,
     message: Option<MessageState>,
     streaming: bool,
@@ -116,6 +120,7 @@ impl Receiver {
             end: 0,
             offered: 0,
             grow: false,
+            last_read: 0,
             frame: None,
             message: None,
             streaming: false,
@@ -133,6 +138,11 @@ impl Receiver {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
+            // A buffer grown for a burst goes back to its small size once the reads are
+            // small again, so a connection that once saw large messages idles light.
+            if self.buf.len() > INITIAL_READ_BUFFER && self.last_read <= SMALL_READ {
+                self.buf = Vec::new();
+            }
         }
         if self.buf.is_empty() {
             self.buf = vec![0; INITIAL_READ_BUFFER];
@@ -158,6 +168,7 @@ impl Receiver {
         let n = n.min(self.buf.len() - self.end);
         self.end += n;
         self.grow = n == self.offered && 2 * n >= self.buf.len();
+        self.last_read = n;
     }
 
     /// Copies `bytes` in: for drivers that cannot read into [`Receiver::buffer_mut`].
@@ -171,6 +182,7 @@ impl Receiver {
             room[..n].copy_from_slice(&bytes[..n]);
             self.end += n;
             self.grow = n == self.offered;
+            self.last_read = n;
             bytes = &bytes[n..];
         }
     }

@@ -307,8 +307,9 @@ fn data_opcode(kind: MessageKind) -> OpCode {
     }
 }
 
-/// The write buffer capacity kept between messages.
-const RETAINED_WRITE_BUFFER: usize = 64 << 10;
+/// The write buffer capacity kept between messages: enough for a 64 KiB message
+/// with its header, so that streams of such messages allocate nothing per send.
+const RETAINED_WRITE_BUFFER: usize = (64 << 10) + FrameHeader::MAX_LEN;
 
 /// Masking keys drawn from the operating system's generator, 64 at a time.
 ///
