@@ -49,7 +49,9 @@
 //!
 //! One block, in the private `utf8` module: text already validated piece by piece
 //! becomes a `String` without std validating it again (std's validator is an order of
-//! magnitude slower than simdutf8 on multi-byte text). Everything else is safe code.
+//! magnitude slower than simdutf8 on multi-byte text). Its tests compare it with std
+//! at every split of valid and invalid samples, and pass under Miri
+//! (`cargo +nightly miri test -p ws-stream --lib utf8`). Everything else is safe code.
 #![deny(unsafe_code)]
 
 mod config;
