@@ -133,7 +133,7 @@ impl Receiver {
     ///
     /// Starts at 4 KiB and doubles, up to the configured `max_read_buffer`, after a
     /// read fills it, so that idle connections stay small and busy ones read in
-    /// large chunks.
+    /// large chunks; it returns to 4 KiB once drained after a small read.
     pub fn buffer_mut(&mut self) -> &mut [u8] {
         if self.start == self.end {
             self.start = 0;
