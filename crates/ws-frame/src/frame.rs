@@ -22,11 +22,16 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// A final, unmasked frame. Control frames are checked: see [`Frame::ping`].
+    /// A final, unmasked frame. Control frames are checked as a decoder would check
+    /// them: at most 125 bytes, and a Close payload must be a valid [`CloseBody`] (or
+    /// empty).
     pub fn new(opcode: OpCode, payload: impl Into<Vec<u8>>) -> Result<Frame, Error> {
         let payload = payload.into();
         if opcode.is_control() && payload.len() > 125 {
             return Err(Error::ControlFrameTooLong(payload.len() as u64));
+        }
+        if opcode == OpCode::Close {
+            CloseBody::parse(&payload)?;
         }
         Ok(Frame::unchecked(opcode, payload))
     }

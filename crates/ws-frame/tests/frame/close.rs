@@ -194,3 +194,29 @@ fn close_codes_display_their_names() {
         assert!(CloseCode::new(code).name().is_some(), "{code}");
     }
 }
+
+/// `Frame::new` builds only Close frames a decoder accepts: no one-byte body, no code
+/// that may not be sent, no reason that is not UTF-8.
+#[test]
+fn frame_new_refuses_close_payloads_a_peer_would_reject() {
+    assert_eq!(
+        Frame::new(OpCode::Close, vec![0x03]),
+        Err(Error::CloseBodyTooShort)
+    );
+    assert_eq!(
+        Frame::new(OpCode::Close, 1005u16.to_be_bytes().to_vec()),
+        Err(Error::InvalidCloseCode(1005))
+    );
+    let mut not_utf8 = 1000u16.to_be_bytes().to_vec();
+    not_utf8.push(0xff);
+    assert_eq!(
+        Frame::new(OpCode::Close, not_utf8),
+        Err(Error::CloseReasonNotUtf8)
+    );
+    assert!(Frame::new(OpCode::Close, Vec::new()).is_ok());
+    let frame = Frame::new(OpCode::Close, 4000u16.to_be_bytes().to_vec()).unwrap();
+    assert_eq!(
+        frame.close_body().unwrap().map(|body| body.code.as_u16()),
+        Some(4000)
+    );
+}
