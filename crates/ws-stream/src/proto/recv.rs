@@ -339,11 +339,7 @@ impl Receiver {
         if self.buffered() < header_len + payload_len {
             return Ok(None);
         }
-        let payload = self.start + header_len..self.start + header_len + payload_len;
-        self.start = payload.end;
-        if let Some(key) = header.mask {
-            ws_frame::apply_mask(&mut self.buf[payload.clone()], key);
-        }
+        let payload = self.take_whole_payload(&header, header_len, payload_len);
         Ok(Some(match header.opcode {
             OpCode::Ping => {
                 self.reply = Some(Reply::Pong(self.buf[payload.clone()].into()));
@@ -392,11 +388,7 @@ impl Receiver {
         };
         // The common case: a whole message in one frame, all of it buffered.
         if header.fin && !self.streaming && self.buffered() >= header_len + payload_len {
-            let payload = self.start + header_len..self.start + header_len + payload_len;
-            self.start = payload.end;
-            if let Some(key) = header.mask {
-                ws_frame::apply_mask(&mut self.buf[payload.clone()], key);
-            }
+            let payload = self.take_whole_payload(&header, header_len, payload_len);
             let bytes = &self.buf[payload];
             let message = match kind {
                 MessageKind::Text => {
@@ -433,6 +425,22 @@ impl Receiver {
             complete: false,
         });
         Ok(self.streaming.then_some(Step::MessageStart(kind)))
+    }
+
+    /// Consumes a frame whose payload is all buffered, unmasking the payload in place;
+    /// answers where it lies in the buffer.
+    fn take_whole_payload(
+        &mut self,
+        header: &FrameHeader,
+        header_len: usize,
+        payload_len: usize,
+    ) -> Range<usize> {
+        let payload = self.start + header_len..self.start + header_len + payload_len;
+        self.start = payload.end;
+        if let Some(key) = header.mask {
+            ws_frame::apply_mask(&mut self.buf[payload.clone()], key);
+        }
+        payload
     }
 
     /// Consumes a data frame's header; its payload follows in [`Receiver::consume_payload`].
