@@ -85,6 +85,10 @@ pub enum Error {
     /// The caller asked to send a frame that breaks the protocol (a ping over 125
     /// bytes, an unsendable close code, a close reason over 123 bytes).
     InvalidSend(ws_frame::Error),
+    /// The caller asked to send text that is not valid UTF-8.
+    InvalidText,
+    /// The caller wrote message data without starting a message.
+    NoMessageStarted,
     /// The caller tried to send a message while one sent in pieces is unfinished,
     /// or read one while a message reader is unfinished.
     MessageInProgress,
@@ -138,6 +142,10 @@ impl fmt::Display for Error {
                 write!(f, "write buffer reached its limit of {max} bytes")
             }
             Error::InvalidSend(_) => f.write_str("invalid frame requested"),
+            Error::InvalidText => f.write_str("text to send is not valid utf-8"),
+            Error::NoMessageStarted => {
+                f.write_str("message data written before a message was started")
+            }
             Error::MessageInProgress => f.write_str("another message is in progress"),
         }
     }

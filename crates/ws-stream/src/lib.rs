@@ -64,10 +64,10 @@ mod stream;
 mod utf8;
 
 pub use config::{Config, Role};
-pub use driver::{CloseRequest, Socket};
+pub use driver::Socket;
 pub use error::{CloseFrame, Error, Result};
 pub use message::{Message, MessageKind};
-pub use proto::PreparedMessage;
+pub use proto::{CloseRequest, Event, PreparedMessage};
 pub use split::{Reader, Split, Writer};
-pub use stream::{Event, MessageReader, MessageWriter, Stream};
+pub use stream::{MessageReader, MessageWriter, Stream};
 pub use ws_frame::CloseCode;

@@ -1,11 +1,13 @@
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::time::Instant;
 
 use ws_frame::CloseCode;
 
-use crate::driver::{Outbox, ReadState, Socket, write_pending};
-use crate::proto::{Incoming, Reply, Sender};
-use crate::{Error, Event, Message, MessageKind, PreparedMessage, Result, Stream};
+use crate::driver::{Socket, SocketControl, after_read, lock, write_all};
+use crate::proto::{Connection, Event, Incoming};
+use crate::stream::ended_frame;
+use crate::{Error, Message, MessageKind, PreparedMessage, Result, Stream};
 
 /// A stream that can be cut into a reading half and a writing half for two threads.
 ///
@@ -31,92 +33,55 @@ impl Split for std::net::TcpStream {
     }
 }
 
-/// What the two halves share: the sender and the writing half of the stream, and the
-/// replies the reader could not send because a writer held the lock.
+/// What the two halves share: the connection, and the writing half of the stream.
 ///
-/// The reader never waits for the lock: a writer may be blocked on a peer that is
-/// itself blocked writing to us and waits for us to read, and a reader queueing behind
-/// that writer would stop reading for good. Deferred replies go out with the next
-/// frame any writer sends, or when a writer releases the lock, or when the reader next
-/// finds the lock free.
+/// Nobody writes to the network while holding the connection's lock: a writer takes
+/// the pending bytes out and writes them holding only `out`. So the reader never
+/// waits behind a writer blocked on a peer that is itself blocked writing to us and
+/// waits for us to read; its replies (pongs, Closes) stay queued in the connection,
+/// and whoever holds `out` writes them before letting go of it.
 #[derive(Debug)]
 struct Shared<W> {
-    side: Mutex<WriteSide<W>>,
-    deferred: Mutex<Vec<Reply>>,
+    conn: Mutex<Connection>,
+    out: Mutex<Out<W>>,
 }
 
+/// The writing half of the stream, and the bytes being written to it.
 #[derive(Debug)]
-struct WriteSide<W> {
-    sender: Sender,
+struct Out<W> {
     io: W,
-}
-
-/// The most replies kept while a writer holds the lock.
-const MAX_DEFERRED: usize = 64;
-
-/// Locks, shrugging off poisoning: a panic while holding one of these locks leaves at
-/// worst a partly queued frame, and the connection is as usable (or as broken) as the
-/// stream under it.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    buf: Vec<u8>,
 }
 
 impl<W: Write> Shared<W> {
-    fn try_lock(&self) -> Option<MutexGuard<'_, WriteSide<W>>> {
-        match self.side.try_lock() {
-            Ok(side) => Some(side),
-            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-            Err(TryLockError::WouldBlock) => None,
+    /// Writes what the connection has pending until nothing is, holding `out` (the
+    /// caller's guard) throughout.
+    fn write_out(&self, mut out: MutexGuard<'_, Out<W>>) -> Result<()> {
+        loop {
+            let mut conn = lock(&self.conn);
+            let side = &mut *out;
+            conn.take_pending(&mut side.buf);
+            if side.buf.is_empty() {
+                // `out` is let go while `conn` is held: a reply queued after this check
+                // finds `out` free.
+                drop(out);
+                drop(conn);
+                return Ok(());
+            }
+            drop(conn);
+            let written = write_all(&mut side.io, &side.buf);
+            side.buf.clear();
+            written?;
         }
     }
 
-    /// Keeps a reply for later, unless [`MAX_DEFERRED`] already wait: then the caller
-    /// must wait for the lock after all. A peer that floods us with pings while our
-    /// writer is stuck is thus held back by our not reading, as it would be unsplit,
-    /// and every ping still gets its pong.
-    fn defer(&self, reply: Reply) -> bool {
-        let mut deferred = lock(&self.deferred);
-        if deferred.len() >= MAX_DEFERRED {
-            return false;
+    /// Writes pending replies if no writer is busy; a busy writer writes them itself.
+    fn try_write_out(&self) -> Result<()> {
+        match self.out.try_lock() {
+            Ok(out) => self.write_out(out),
+            Err(TryLockError::Poisoned(poisoned)) => self.write_out(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => Ok(()),
         }
-        deferred.push(reply);
-        true
-    }
-
-    /// Queues the deferred replies, then `queue`, and writes them all.
-    fn send_locked(
-        &self,
-        side: &mut WriteSide<W>,
-        queue: &mut dyn FnMut(&mut Sender) -> Result<()>,
-    ) -> Result<()> {
-        let deferred = std::mem::take(&mut *lock(&self.deferred));
-        for reply in deferred {
-            side.sender.reply(reply)?;
-        }
-        queue(&mut side.sender)?;
-        write_pending(&mut side.io, &mut side.sender)
-    }
-
-    /// Sends, waiting for the lock; then hands on replies deferred meanwhile.
-    fn send(&self, queue: &mut dyn FnMut(&mut Sender) -> Result<()>) -> Result<()> {
-        let sent = self.send_locked(&mut lock(&self.side), queue);
-        // A reply deferred while we held the lock would otherwise wait for the next send.
-        self.retry().ok();
-        sent
-    }
-
-    /// Sends the deferred replies, and bytes an earlier `WouldBlock` left, if the lock
-    /// is free.
-    fn retry(&self) -> Result<()> {
-        let Some(mut side) = self.try_lock() else {
-            return Ok(());
-        };
-        if side.sender.pending().is_empty() && lock(&self.deferred).is_empty() {
-            return Ok(());
-        }
-        self.send_locked(&mut side, &mut |_| Ok(()))
     }
 }
 
@@ -126,20 +91,25 @@ impl<S: Read + Write + Split> Stream<S> {
     ///
     /// The reader still answers pings and Closes. It never waits behind a writer
     /// that is blocked on the network: its replies then go out with the writer's next
-    /// frame, so two peers that both write while the other is not reading cannot
+    /// write, so two peers that both write while the other is not reading cannot
     /// deadlock over a pong. The writer can be cloned, so several threads (a
     /// broadcaster, say) may send.
     pub fn split(self) -> Result<(Reader<S>, Writer<S>)> {
-        let (io, read, sender) = self.into_parts();
+        let (io, conn, socket) = self.into_parts();
+        let socket = socket.carry_to::<S::Reader>();
         let (reader, writer) = io.split()?;
         let shared = Arc::new(Shared {
-            side: Mutex::new(WriteSide { sender, io: writer }),
-            deferred: Mutex::new(Vec::new()),
+            conn: Mutex::new(conn),
+            out: Mutex::new(Out {
+                io: writer,
+                buf: Vec::new(),
+            }),
         });
         Ok((
             Reader {
                 io: reader,
-                read: read.into_reader(),
+                buf: vec![0; 4 << 10],
+                socket,
                 shared: Arc::clone(&shared),
             },
             Writer { shared },
@@ -150,35 +120,14 @@ impl<S: Read + Write + Split> Stream<S> {
 /// The reading half of a split connection; see [`Stream::split`].
 pub struct Reader<S: Split> {
     io: S::Reader,
-    read: ReadState<S::Reader>,
+    /// What the reader reads into, outside the connection's lock.
+    buf: Vec<u8>,
+    socket: SocketControl<S::Reader>,
     shared: Arc<Shared<S::Writer>>,
 }
 
-/// Replies from the reader go through the writer's lock, or wait if a writer holds it.
-struct Locked<'a, W>(&'a Shared<W>);
-
-impl<R, W: Write> Outbox<R> for Locked<'_, W> {
-    fn send(&mut self, _: &mut R, queue: &mut dyn FnMut(&mut Sender) -> Result<()>) -> Result<()> {
-        self.0.send(queue)
-    }
-
-    fn reply(&mut self, _: &mut R, reply: Reply) -> Result<()> {
-        match self.0.try_lock() {
-            Some(mut side) => self
-                .0
-                .send_locked(&mut side, &mut |sender| sender.reply(reply)),
-            None if self.0.defer(reply) => {
-                // The writer may have let go in between, seeing nothing deferred.
-                self.0.retry()
-            }
-            None => self.0.send(&mut |sender| sender.reply(reply)),
-        }
-    }
-
-    fn retry(&mut self, _: &mut R) -> Result<()> {
-        self.0.retry()
-    }
-}
+/// The largest the split reader's own buffer grows to.
+const MAX_READ: usize = 128 << 10;
 
 impl<S: Split> Reader<S> {
     /// Reads the next message; see [`Stream::read_message`].
@@ -191,38 +140,93 @@ impl<S: Split> Reader<S> {
 
     /// Reads the next message or control frame; see [`Stream::read_event`].
     pub fn read_event(&mut self) -> Result<Event> {
-        let mut close = false;
-        let event = self.next(&mut |event| match event {
-            Incoming::Message(message) => Some(Event::Message(message)),
-            Incoming::Ping(payload) => Some(Event::Ping(payload.to_vec())),
-            Incoming::Pong(payload) => Some(Event::Pong(payload.to_vec())),
-            Incoming::Close(_) => {
-                close = true;
-                None
-            }
+        self.next(&mut |event| match event {
+            event @ (Incoming::Message(_)
+            | Incoming::Ping(_)
+            | Incoming::Pong(_)
+            | Incoming::Close(_)) => Some(event.into_owned()),
             _ => None,
-        });
-        match event {
-            Err(Error::Closed(frame)) if close => Ok(Event::Close(frame)),
-            other => other,
-        }
+        })
     }
 
     fn next<T>(&mut self, on_event: &mut dyn FnMut(Incoming<'_>) -> Option<T>) -> Result<T> {
-        self.read.next(
-            &mut self.io,
-            &mut Locked(&self.shared),
-            usize::MAX,
-            on_event,
-        )
+        loop {
+            let mut conn = lock(&self.shared.conn);
+            let mut need_more = false;
+            let polled = match conn.poll_event() {
+                Ok(Some(event)) => {
+                    let close = matches!(event, Incoming::Close(_));
+                    match on_event(event) {
+                        Some(kept) if close => Err(Ok(kept)),
+                        Some(kept) => Ok(Some(kept)),
+                        None if close => Err(Err(Error::Closed(ended_frame(&conn)))),
+                        None => Ok(None),
+                    }
+                }
+                Ok(None) => {
+                    need_more = true;
+                    Ok(None)
+                }
+                Err(error) => Err(Err(error)),
+            };
+            drop(conn);
+            match polled {
+                Ok(kept) => {
+                    // A reply that cannot be written means a broken stream, which the
+                    // next read reports.
+                    self.shared.try_write_out().ok();
+                    if let Some(kept) = kept {
+                        return Ok(kept);
+                    }
+                    if need_more {
+                        self.fill()?;
+                    }
+                }
+                // The end: our Close goes out (waiting for a busy writer, as the end
+                // comes once), then the transport is shut down if the connection says so.
+                Err(end) => {
+                    self.shared.write_out(lock(&self.shared.out)).ok();
+                    self.socket
+                        .shutdown_if_asked(&self.io, &mut lock(&self.shared.conn));
+                    return end;
+                }
+            }
+        }
+    }
+
+    /// Reads once, outside the connection's lock, and hands the bytes over.
+    fn fill(&mut self) -> Result<()> {
+        if self
+            .socket
+            .before_read(&self.io, &mut lock(&self.shared.conn))?
+        {
+            return Ok(());
+        }
+        let result = self.io.read(&mut self.buf);
+        let filled = matches!(result, Ok(n) if n == self.buf.len());
+        let buf = &self.buf;
+        let mut conn = lock(&self.shared.conn);
+        let taken = after_read(
+            &mut conn,
+            result,
+            self.socket.is_enabled(),
+            |conn, n, now| conn.receive(&buf[..n], now),
+        );
+        drop(conn);
+        if filled && self.buf.len() < MAX_READ {
+            // Bulk traffic: read in larger chunks.
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        if taken.is_err() {
+            self.shared.try_write_out().ok();
+        }
+        taken
     }
 }
 
 impl<S: Split> std::fmt::Debug for Reader<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reader")
-            .field("role", &self.read.role)
-            .finish_non_exhaustive()
+        f.debug_struct("Reader").finish_non_exhaustive()
     }
 }
 
@@ -248,32 +252,32 @@ impl<S: Split> std::fmt::Debug for Writer<S> {
 impl<S: Split> Writer<S> {
     /// Sends a message.
     pub fn send(&self, message: &Message) -> Result<()> {
-        self.queue(|sender| sender.send_message(message.kind(), message.as_bytes()))
+        self.queue(|conn| conn.send(message))
     }
 
     /// Sends a text message.
     pub fn send_text(&self, text: impl AsRef<str>) -> Result<()> {
-        self.queue(|sender| sender.send_message(MessageKind::Text, text.as_ref().as_bytes()))
+        self.queue(|conn| conn.send_text(text.as_ref()))
     }
 
     /// Sends a binary message.
     pub fn send_binary(&self, data: impl AsRef<[u8]>) -> Result<()> {
-        self.queue(|sender| sender.send_message(MessageKind::Binary, data.as_ref()))
+        self.queue(|conn| conn.send_message(MessageKind::Binary, data.as_ref()))
     }
 
     /// Sends a message encoded once for many connections; see [`PreparedMessage`].
     pub fn send_prepared(&self, message: &PreparedMessage) -> Result<()> {
-        self.queue(|sender| sender.send_prepared(message))
+        self.queue(|conn| conn.send_prepared(message))
     }
 
     /// Sends a ping (at most 125 bytes).
     pub fn ping(&self, payload: impl AsRef<[u8]>) -> Result<()> {
-        self.queue(|sender| sender.ping(payload.as_ref()))
+        self.queue(|conn| conn.ping(payload.as_ref()))
     }
 
     /// Sends an unsolicited pong (at most 125 bytes).
     pub fn pong(&self, payload: impl AsRef<[u8]>) -> Result<()> {
-        self.queue(|sender| sender.pong(payload.as_ref()))
+        self.queue(|conn| conn.pong(payload.as_ref()))
     }
 
     /// Sends our Close (1000). The [`Reader`] reports the peer's answer as the end of
@@ -284,19 +288,25 @@ impl<S: Split> Writer<S> {
 
     /// Sends our Close with `code` and `reason`.
     pub fn close_with(&self, code: CloseCode, reason: &str) -> Result<()> {
-        self.queue(|sender| sender.close(code, reason))
+        self.queue(|conn| conn.close(code, reason, Instant::now()))
     }
 
     /// Whether our Close is sent or the connection has ended.
     pub fn is_closed(&self) -> bool {
-        lock(&self.shared.side).sender.is_closed()
+        lock(&self.shared.conn).is_send_closed()
     }
 
-    fn queue(&self, queue: impl FnOnce(&mut Sender) -> Result<()>) -> Result<()> {
-        let mut queue = Some(queue);
-        self.shared.send(&mut |sender| match queue.take() {
-            Some(queue) => queue(sender),
-            None => Ok(()),
-        })
+    /// Queues with `queue` and writes it, with whatever replies wait before it.
+    ///
+    /// Holding `out` from before queueing keeps the frames of concurrent writers in
+    /// the order they were queued; the connection's write buffer holds at most the
+    /// replies queued while a write was under way.
+    fn queue(&self, queue: impl FnOnce(&mut Connection) -> Result<()>) -> Result<()> {
+        let out = lock(&self.shared.out);
+        let queued = queue(&mut lock(&self.shared.conn));
+        // Also writes the Close of a close request the connection honoured meanwhile.
+        let written = self.shared.write_out(out);
+        queued?;
+        written
     }
 }

@@ -1,32 +1,19 @@
 use std::io::{self, Read, Write};
+use std::time::Instant;
 
 use ws_frame::CloseCode;
 
-use crate::driver::{CloseRequest, Direct, ReadState, Socket, SocketOps, write_pending};
-use crate::proto::{Incoming, Sender};
-use crate::utf8::Utf8Validator;
+use crate::driver::{Socket, SocketControl, after_read, write_pending};
+use crate::proto::{CloseRequest, Connection, Event, Incoming, Transport};
 use crate::{CloseFrame, Config, Error, Message, MessageKind, PreparedMessage, Result, Role};
-
-/// What [`Stream::read_event`] reports: a message or a control frame.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Event {
-    /// A whole message.
-    Message(Message),
-    /// A ping; the pong with its payload has already been sent.
-    Ping(Vec<u8>),
-    /// A pong: the answer to our ping, or a heartbeat.
-    Pong(Vec<u8>),
-    /// The peer closed the connection; our answering Close has been sent.
-    Close(CloseFrame),
-}
 
 /// A WebSocket connection over a blocking byte stream.
 ///
 /// It reads and writes messages, answers pings, runs the close handshake, and sends
-/// the right close code when the peer breaks the protocol. It holds a small read
-/// buffer (4 KiB, growing with traffic) and adds nothing to each message beyond
-/// the message itself.
+/// the right close code when the peer breaks the protocol: the
+/// [`Connection`](crate::proto::Connection) under it decides all of that, and the
+/// stream only moves bytes. It holds a small read buffer (4 KiB, growing with
+/// traffic) and adds nothing to each message beyond the message itself.
 ///
 /// ```
 /// use std::io::Cursor;
@@ -47,19 +34,26 @@ pub enum Event {
 /// streams, timers are checked whenever a read returns `WouldBlock` or `TimedOut`,
 /// which the stream's own timeout or non-blocking mode provides; the error is then
 /// handed to the caller, and calling again carries on without loss.
+///
+/// # Sending on a non-blocking stream
+///
+/// A send either queues the whole message or nothing. `Ok` means queued: a blocking
+/// stream has written it too, a non-blocking one may keep part of it pending, which
+/// [`Stream::flush`] (or the next send or read) writes. `WouldBlock` from a send means
+/// the write buffer (`max_write_buffer`) is full and could not drain: nothing was
+/// queued, and calling again later is safe, it cannot send the message twice.
 #[derive(Debug)]
 pub struct Stream<S> {
     io: S,
-    read: ReadState<S>,
-    sender: Sender,
-    max_piece: usize,
+    conn: Connection,
+    socket: SocketControl<S>,
 }
 
 impl<S: Read + Write> Stream<S> {
     /// A connection over `socket`; `is_client` says which end this is.
     ///
-    /// Kept from estd-websockets. A bare `bool` reads poorly at the call site, so
-    /// [`Stream::with_role`] says the same with a [`Role`].
+    /// The estd-websockets signature. [`Stream::with_role`] says the same with a
+    /// [`Role`] instead of a bare `bool`.
     pub fn new(socket: S, is_client: bool) -> Stream<S> {
         Stream::with_config(socket, Role::from_is_client(is_client), Config::default())
     }
@@ -71,11 +65,16 @@ impl<S: Read + Write> Stream<S> {
 
     /// A connection over `socket` for `role`, with `config`.
     pub fn with_config(socket: S, role: Role, config: Config) -> Stream<S> {
+        Stream::from_connection(socket, Connection::new(role, &config, Instant::now()))
+    }
+
+    /// A connection over `socket` driven by `conn`, the sans-IO core (to set a mask
+    /// key source on it first, say).
+    pub fn from_connection(socket: S, conn: Connection) -> Stream<S> {
         Stream {
             io: socket,
-            read: ReadState::new(role, &config),
-            sender: Sender::new(role, &config),
-            max_piece: config.max_send_frame_size.min(64 << 10),
+            conn,
+            socket: SocketControl::none(),
         }
     }
 
@@ -83,7 +82,7 @@ impl<S: Read + Write> Stream<S> {
     /// past the end of the HTTP head (a client may send its first frame at once).
     pub fn from_upgrade(socket: S, role: Role, config: Config, read_ahead: &[u8]) -> Stream<S> {
         let mut stream = Stream::with_config(socket, role, config);
-        stream.read.receiver.receive(read_ahead);
+        stream.conn.receive(read_ahead, Instant::now());
         stream
     }
 
@@ -103,21 +102,13 @@ impl<S: Read + Write> Stream<S> {
     /// A Close from the peer is an event here, not an error; reads after it fail with
     /// [`Error::AlreadyClosed`].
     pub fn read_event(&mut self) -> Result<Event> {
-        let mut close = None;
-        let event = self.next(usize::MAX, &mut |event| match event {
-            Incoming::Message(message) => Some(Event::Message(message)),
-            Incoming::Ping(payload) => Some(Event::Ping(payload.to_vec())),
-            Incoming::Pong(payload) => Some(Event::Pong(payload.to_vec())),
-            Incoming::Close(_) => {
-                close = Some(());
-                None
-            }
+        self.next(usize::MAX, &mut |event| match event {
+            event @ (Incoming::Message(_)
+            | Incoming::Ping(_)
+            | Incoming::Pong(_)
+            | Incoming::Close(_)) => Some(event.into_owned()),
             _ => None,
-        });
-        match event {
-            Err(Error::Closed(frame)) if close.is_some() => Ok(Event::Close(frame)),
-            other => other,
-        }
+        })
     }
 
     /// Waits for the next message and reads it in pieces, without holding it whole.
@@ -126,19 +117,19 @@ impl<S: Read + Write> Stream<S> {
     /// checked as UTF-8 on the way), and `max_message_size` does not apply. Dropping
     /// the reader early skips the rest of the message.
     pub fn message_reader(&mut self) -> Result<MessageReader<'_, S>> {
-        if self.read.ended.is_some() {
+        if self.conn.is_ended() {
             return Err(Error::AlreadyClosed);
         }
         // The rest of a message a dropped reader skips is passed over on the way.
-        if self.read.receiver.in_message() && !self.read.receiver.is_skipping() {
+        if self.conn.in_incoming_message() && !self.conn.is_skipping() {
             return Err(Error::MessageInProgress);
         }
-        self.read.receiver.set_streaming(true);
+        self.conn.set_streaming(true);
         let kind = self.next(usize::MAX, &mut |event| match event {
             Incoming::MessageStart(kind) => Some(kind),
             _ => None,
         });
-        self.read.receiver.set_streaming(false);
+        self.conn.set_streaming(false);
         Ok(MessageReader {
             kind: kind?,
             stream: self,
@@ -148,39 +139,36 @@ impl<S: Read + Write> Stream<S> {
 
     /// Sends a message.
     pub fn send(&mut self, message: &Message) -> Result<()> {
-        self.send_data(message.kind(), message.as_bytes())
+        self.send_with(message.len(), |conn| conn.send(message))
     }
 
     /// Sends a text message.
     pub fn send_text(&mut self, text: impl AsRef<str>) -> Result<()> {
-        self.send_data(MessageKind::Text, text.as_ref().as_bytes())
+        let text = text.as_ref();
+        self.send_with(text.len(), |conn| conn.send_text(text))
     }
 
     /// Sends a binary message.
     pub fn send_binary(&mut self, data: impl AsRef<[u8]>) -> Result<()> {
-        self.send_data(MessageKind::Binary, data.as_ref())
+        let data = data.as_ref();
+        self.send_with(data.len(), |conn| {
+            conn.send_message(MessageKind::Binary, data)
+        })
     }
 
     /// Sends a message encoded once for many connections; see [`PreparedMessage`].
     pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<()> {
-        self.queue(|sender| sender.send_prepared(message))
+        let len = message.frames().len();
+        self.send_with(len, |conn| conn.send_prepared(message))
     }
 
     /// Starts a message sent in pieces: write to the writer, then
     /// [`finish`](MessageWriter::finish) it.
     pub fn message_writer(&mut self, kind: MessageKind) -> Result<MessageWriter<'_, S>> {
-        if self.sender.is_closed() {
-            return Err(Error::AlreadyClosed);
-        }
-        if self.sender.in_message() {
-            return Err(Error::MessageInProgress);
-        }
+        self.conn.start_message(kind)?;
         Ok(MessageWriter {
-            buf: Vec::new(),
-            utf8: (kind == MessageKind::Text).then(Utf8Validator::default),
-            kind,
-            finished: false,
             stream: self,
+            finished: false,
         })
     }
 
@@ -188,13 +176,13 @@ impl<S: Read + Write> Stream<S> {
     /// [`Stream::read_event`].
     pub fn ping(&mut self, payload: impl AsRef<[u8]>) -> Result<()> {
         let payload = payload.as_ref();
-        self.queue(|sender| sender.ping(payload))
+        self.send_with(payload.len(), |conn| conn.ping(payload))
     }
 
     /// Sends an unsolicited pong (at most 125 bytes), a one-way heartbeat.
     pub fn pong(&mut self, payload: impl AsRef<[u8]>) -> Result<()> {
         let payload = payload.as_ref();
-        self.queue(|sender| sender.pong(payload))
+        self.send_with(payload.len(), |conn| conn.pong(payload))
     }
 
     /// Closes normally (1000); see [`Stream::close_with`].
@@ -209,12 +197,13 @@ impl<S: Read + Write> Stream<S> {
     /// is over. [`Stream::close_frame`] tells which way it ended. A server then ends
     /// the TCP connection; a client waits (within the timeout) for the server to.
     pub fn close_with(&mut self, code: CloseCode, reason: &str) -> Result<()> {
-        if self.read.ended.is_none() && !self.sender.is_closed() {
-            self.queue(|sender| sender.close(code, reason))?;
+        if !self.conn.is_send_closed() {
+            self.send_with(reason.len() + 2, |conn| {
+                conn.close(code, reason, Instant::now())
+            })?;
         } else {
             self.flush()?;
         }
-        self.read.start_close_timer();
         loop {
             match self.next(usize::MAX, &mut |_| None::<()>) {
                 Err(Error::Closed(_) | Error::AlreadyClosed | Error::CloseTimeout) => break,
@@ -223,42 +212,48 @@ impl<S: Read + Write> Stream<S> {
                 Ok(()) => {}
             }
         }
-        if self.read.role == Role::Client {
-            self.read.wait_for_end_of_stream(&mut self.io);
-        }
+        self.await_end();
         Ok(())
     }
 
     /// Lets another thread ask this connection to close; see [`CloseRequest`].
     pub fn set_close_request(&mut self, request: CloseRequest) {
-        self.read.set_close_request(request);
+        self.conn.set_close_request(request);
     }
 
     /// How the connection ended, once it has: the peer's Close (1005 if it gave no
     /// code), the code we sent when the peer broke the protocol, or 1006 if the stream
     /// ended or the close timeout passed without a Close.
     pub fn close_frame(&self) -> Option<&CloseFrame> {
-        self.read.ended.as_ref()
+        self.conn.close_frame()
     }
 
     /// Whether the connection has ended, or our Close is sent and nothing more can be.
     pub fn is_closed(&self) -> bool {
-        self.read.ended.is_some() || self.sender.is_closed()
+        self.conn.is_send_closed()
     }
 
-    /// Writes anything still queued (after a `WouldBlock`, say).
+    /// Writes anything still queued; on a non-blocking stream, fails with
+    /// `WouldBlock` until all of it is out.
     pub fn flush(&mut self) -> Result<()> {
-        write_pending(&mut self.io, &mut self.sender)
+        let written = write_pending(&mut self.io, &mut self.conn);
+        self.socket.shutdown_if_asked(&self.io, &mut self.conn);
+        written
+    }
+
+    /// How many bytes are queued and not yet written.
+    pub fn buffered_amount(&self) -> usize {
+        self.conn.buffered_amount()
     }
 
     /// Which end of the connection this is.
     pub fn role(&self) -> Role {
-        self.read.role
+        self.conn.role()
     }
 
     /// The heap bytes the connection's buffers hold, used or not.
     pub fn buffer_capacity(&self) -> usize {
-        self.read.receiver.capacity() + self.sender.capacity()
+        self.conn.buffer_capacity()
     }
 
     /// The underlying stream.
@@ -276,37 +271,113 @@ impl<S: Read + Write> Stream<S> {
         self.io
     }
 
-    pub(crate) fn into_parts(self) -> (S, ReadState<S>, Sender) {
-        (self.io, self.read, self.sender)
+    pub(crate) fn into_parts(self) -> (S, Connection, SocketControl<S>) {
+        (self.io, self.conn, self.socket)
     }
 
+    /// Polls events until `on_event` keeps one, writing what the connection queues
+    /// and reading when it needs more. The peer's Close, unless kept, ends it as
+    /// [`Error::Closed`].
     fn next<T>(
         &mut self,
         max: usize,
         on_event: &mut dyn FnMut(Incoming<'_>) -> Option<T>,
     ) -> Result<T> {
-        self.read
-            .next(&mut self.io, &mut Direct(&mut self.sender), max, on_event)
+        loop {
+            let polled = match self.conn.poll_event_at_most(max) {
+                Ok(Some(event)) => {
+                    let close = matches!(event, Incoming::Close(_));
+                    match on_event(event) {
+                        Some(kept) => Ok(Some(kept)),
+                        None if close => Err(Error::Closed(ended_frame(&self.conn))),
+                        None => Ok(None),
+                    }
+                }
+                Ok(None) => {
+                    // A reply whose write would block goes out before we wait for the peer.
+                    self.flush().ok();
+                    if let Err(error) = self.fill() {
+                        // A ping its timers queued goes out with the caller's `WouldBlock`.
+                        self.flush().ok();
+                        return Err(error);
+                    }
+                    continue;
+                }
+                Err(error) => Err(error),
+            };
+            // A reply that cannot be written means a broken stream, which the next
+            // read reports; the event in hand is still the caller's.
+            self.flush().ok();
+            if let Some(kept) = polled? {
+                return Ok(kept);
+            }
+        }
     }
 
-    fn send_data(&mut self, kind: MessageKind, payload: &[u8]) -> Result<()> {
-        self.queue(|sender| sender.send_message(kind, payload))
+    /// Reads once into the connection, or acts on a timer that is due.
+    fn fill(&mut self) -> Result<()> {
+        if self.socket.before_read(&self.io, &mut self.conn)? {
+            return Ok(());
+        }
+        let result = self.io.read(self.conn.read_buffer());
+        after_read(
+            &mut self.conn,
+            result,
+            self.socket.is_enabled(),
+            |conn, n, now| conn.filled(n, now),
+        )
     }
 
-    fn queue(&mut self, queue: impl FnOnce(&mut Sender) -> Result<()>) -> Result<()> {
-        if self.read.ended.is_some() {
-            return Err(Error::AlreadyClosed);
+    /// Queues with `queue` once `len` more bytes fit in the write buffer, then writes.
+    fn send_with(
+        &mut self,
+        len: usize,
+        queue: impl FnOnce(&mut Connection) -> Result<()>,
+    ) -> Result<()> {
+        if !self.conn.fits(len) {
+            // A blocking stream drains; a non-blocking one refuses with nothing queued.
+            self.flush()?;
         }
-        if self
-            .read
-            .honour_close_request(&mut self.io, &mut Direct(&mut self.sender))
-            .is_some()
-        {
-            return Err(Error::AlreadyClosed);
+        let queued = queue(&mut self.conn);
+        // Also writes the Close of a close request the connection honoured meanwhile.
+        let written = self.flush();
+        queued?;
+        match written {
+            Err(error) if error.is_would_block() => Ok(()),
+            written => written,
         }
-        queue(&mut self.sender)?;
-        self.flush()
     }
+
+    /// After the close handshake, a client lets the server end the TCP connection
+    /// first (RFC 6455 section 7.1.1), reading until it does or the close timeout
+    /// passes. Without control of the socket's timeouts it cannot bound the wait, so
+    /// it does not wait.
+    fn await_end(&mut self) {
+        if !self.socket.is_enabled() {
+            return;
+        }
+        while self.conn.transport() == Transport::AwaitEnd {
+            let read = match self.socket.before_read(&self.io, &mut self.conn) {
+                Ok(true) => continue,
+                Ok(false) => self.io.read(self.conn.read_buffer()),
+                Err(_) => break,
+            };
+            let done = after_read(&mut self.conn, read, true, |conn, n, now| {
+                conn.filled(n, now)
+            });
+            if done.is_err() {
+                break;
+            }
+        }
+        self.socket.shutdown_if_asked(&self.io, &mut self.conn);
+    }
+}
+
+/// How the connection ended, for an end that must be reported.
+pub(crate) fn ended_frame(conn: &Connection) -> CloseFrame {
+    conn.close_frame()
+        .cloned()
+        .unwrap_or_else(|| CloseFrame::new(CloseCode::ABNORMAL, ""))
 }
 
 impl<S: Read + Write + Socket> Stream<S> {
@@ -316,7 +387,7 @@ impl<S: Read + Write + Socket> Stream<S> {
     /// The stream then owns the socket's read timeout; set the idle timeout in
     /// [`Config`] instead.
     pub fn enable_socket_control(&mut self) {
-        self.read.set_socket(SocketOps::new());
+        self.socket = SocketControl::enabled();
     }
 }
 
@@ -324,18 +395,14 @@ impl<S: Read + Write + Socket> Stream<S> {
 ///
 /// Bytes written are sent in frames of up to 64 KiB (or `max_send_frame_size`, if
 /// smaller) as they accumulate; [`MessageWriter::finish`] sends the last frame.
-/// A `write` takes at most what completes one frame (`write_all` carries on), so a
-/// refused send leaves nothing half queued. On a non-blocking stream a frame whose
-/// write would block counts as written, and `flush` (which fails with `WouldBlock`
-/// until everything queued is out) sends the rest.
-/// Text must be UTF-8 overall: a write that makes it invalid fails with
-/// `InvalidData`. Dropping an unfinished writer finishes it, ignoring errors.
+/// A `write` takes at most what completes one frame (`write_all` carries on), and a
+/// refused write takes nothing: text that would become invalid UTF-8 fails with
+/// `InvalidData`, and on a non-blocking stream a full write buffer fails with
+/// `WouldBlock` (`flush` drains it). A frame queued but not yet written counts as
+/// written. Dropping an unfinished writer finishes it, ignoring errors.
 #[derive(Debug)]
 pub struct MessageWriter<'a, S: Read + Write> {
     stream: &'a mut Stream<S>,
-    kind: MessageKind,
-    buf: Vec<u8>,
-    utf8: Option<Utf8Validator>,
     finished: bool,
 }
 
@@ -346,77 +413,44 @@ impl<S: Read + Write> MessageWriter<'_, S> {
     }
 
     fn finish_message(&mut self) -> Result<()> {
-        if let Some(utf8) = &self.utf8
-            && utf8.finish().is_err()
-        {
-            return Err(Error::Io(invalid_text()));
-        }
-        let buf = std::mem::take(&mut self.buf);
         self.finished = true;
-        let kind = self.kind;
-        self.stream
-            .queue(|sender| sender.send_piece(kind, &buf, true))
-    }
-
-    fn send_piece(&mut self, piece: &[u8]) -> io::Result<()> {
-        let kind = self.kind;
-        match self
-            .stream
-            .queue(|sender| sender.send_piece(kind, piece, false))
-        {
-            // The frame is queued: `Stream::flush`, or the next send, writes the rest.
+        self.stream.conn.finish_message()?;
+        match self.stream.flush() {
             Err(error) if error.is_would_block() => Ok(()),
-            sent => sent.map_err(into_io_error),
+            written => written,
         }
-    }
-
-    /// Sends the buffer as a non-final frame, keeping it if the send is refused.
-    fn send_buffered(&mut self) -> io::Result<()> {
-        let buf = std::mem::take(&mut self.buf);
-        let sent = self.send_piece(&buf);
-        self.buf = buf;
-        if sent.is_ok() {
-            self.buf.clear();
-        }
-        sent
     }
 }
 
 impl<S: Read + Write> Write for MessageWriter<'_, S> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        // At most one frame per call, so that an error means nothing of `data` was
-        // taken: neither queued, nor buffered, nor fed to the UTF-8 check.
-        let max = self.stream.max_piece;
-        let data = &data[..data.len().min(max.saturating_sub(self.buf.len()))];
-        let mut utf8 = self.utf8;
-        if let Some(utf8) = &mut utf8 {
-            utf8.feed(data).map_err(|_| invalid_text())?;
-        }
-        if self.buf.is_empty() && data.len() == max {
-            self.send_piece(data)?;
-        } else {
-            self.buf.extend_from_slice(data);
-            if self.buf.len() >= max
-                && let Err(error) = self.send_buffered()
-            {
-                self.buf.truncate(self.buf.len() - data.len());
-                return Err(error);
+        let taken = match self.stream.conn.write_message_data(data) {
+            Err(Error::WriteBufferFull { .. }) => {
+                self.stream.flush().map_err(into_io_error)?;
+                self.stream.conn.write_message_data(data)
             }
+            taken => taken,
         }
-        self.utf8 = utf8;
-        Ok(data.len())
+        .map_err(into_io_error)?;
+        match self.stream.flush() {
+            // The frame is queued: `flush`, or the next send, writes the rest.
+            Err(error) if error.is_would_block() => Ok(taken),
+            written => written.map(|()| taken).map_err(into_io_error),
+        }
     }
 
     /// Writes what the connection has queued, then sends what is buffered as a
     /// non-final frame.
     fn flush(&mut self) -> io::Result<()> {
-        // While the writer borrows the stream this is the only way to drain a write
-        // buffer that refused the last write.
         self.stream.flush().map_err(into_io_error)?;
-        if !self.buf.is_empty() {
-            self.send_buffered()?;
+        self.stream
+            .conn
+            .flush_message_data()
+            .map_err(into_io_error)?;
+        match self.stream.flush() {
+            Err(error) if error.is_would_block() => Ok(()),
+            written => written.map_err(into_io_error),
         }
-        Ok(())
     }
 }
 
@@ -465,23 +499,18 @@ impl<S: Read + Write> Read for MessageReader<'_, S> {
 impl<S: Read + Write> Drop for MessageReader<'_, S> {
     fn drop(&mut self) {
         if !self.done {
-            self.stream.read.receiver.skip_message();
+            self.stream.conn.skip_message();
         }
     }
 }
 
-fn invalid_text() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        "text message is not valid utf-8",
-    )
-}
-
-/// Connection errors through `io::Read`/`io::Write`: I/O errors as they were, the rest
-/// wrapped so that `into_inner` gives them back.
+/// Connection errors through `io::Read`/`io::Write`: I/O errors as they were, text
+/// that is not UTF-8 as `InvalidData`, the rest wrapped so that `into_inner` gives
+/// them back.
 fn into_io_error(error: Error) -> io::Error {
     match error {
         Error::Io(error) => error,
+        Error::InvalidText => io::Error::new(io::ErrorKind::InvalidData, error),
         other => io::Error::other(other),
     }
 }

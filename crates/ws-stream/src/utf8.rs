@@ -105,6 +105,11 @@ impl TextBuffer {
     }
 }
 
+/// Whether `bytes` are UTF-8, checked at once.
+pub(crate) fn is_valid(bytes: &[u8]) -> bool {
+    simdutf8::basic::from_utf8(bytes).is_ok()
+}
+
 /// Validates a whole text at once (the common, unfragmented case) and copies it out.
 pub(crate) fn text_from_slice(bytes: &[u8]) -> Result<String, InvalidUtf8> {
     match simdutf8::basic::from_utf8(bytes) {

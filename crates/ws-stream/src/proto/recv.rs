@@ -5,7 +5,7 @@ use ws_frame::{CloseBody, CloseCode, Decoded, DecoderConfig, FrameHeader, Maskin
 use super::Reply;
 use crate::config::INITIAL_READ_BUFFER;
 use crate::utf8::{self, TextBuffer, Utf8Validator};
-use crate::{Config, Error, Message, MessageKind, Result, Role};
+use crate::{CloseFrame, Config, Error, Message, MessageKind, Result, Role};
 
 /// A read this small, with the buffer drained, means the traffic is light again.
 const SMALL_READ: usize = 1 << 10;
@@ -33,6 +33,46 @@ pub enum Incoming<'a> {
     /// The peer's Close, with its code and reason if it gave one. Nothing more will be
     /// read; [`Receiver::take_reply`] holds our answering Close.
     Close(Option<CloseBody<'a>>),
+}
+
+impl Incoming<'_> {
+    /// The event as an owned value, to keep past the next poll.
+    pub fn into_owned(self) -> Event {
+        match self {
+            Incoming::Message(message) => Event::Message(message),
+            Incoming::MessageStart(kind) => Event::MessageStart(kind),
+            Incoming::MessageData(data) => Event::MessageData(data.to_vec()),
+            Incoming::MessageEnd => Event::MessageEnd,
+            Incoming::Ping(payload) => Event::Ping(payload.to_vec()),
+            Incoming::Pong(payload) => Event::Pong(payload.to_vec()),
+            Incoming::Close(body) => Event::Close(match body {
+                Some(body) => CloseFrame::new(body.code, body.reason),
+                None => CloseFrame::new(CloseCode::NO_STATUS_RECEIVED, ""),
+            }),
+        }
+    }
+}
+
+/// What the peer sent, owned: an [`Incoming`] kept past the next poll, and what
+/// [`Stream::read_event`](crate::Stream::read_event) reports.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Event {
+    /// A whole message.
+    Message(Message),
+    /// A ping; the pong with its payload has already been queued.
+    Ping(Vec<u8>),
+    /// A pong: the answer to our ping, or a heartbeat.
+    Pong(Vec<u8>),
+    /// The peer closed the connection; our answering Close has been queued. Its code is
+    /// 1005 if the peer gave none.
+    Close(CloseFrame),
+    /// A message delivered in pieces begins.
+    MessageStart(MessageKind),
+    /// The next piece of the message in progress.
+    MessageData(Vec<u8>),
+    /// The message delivered in pieces is complete and valid.
+    MessageEnd,
 }
 
 /// The receiving half of a connection: bytes from the peer in, [`Incoming`] events out.
@@ -92,7 +132,8 @@ enum Sink {
 }
 
 /// An event, with payloads as ranges of the buffer so it can be built before borrowing.
-enum Step {
+#[derive(Debug)]
+pub(crate) enum Step {
     Message(Message),
     MessageStart(MessageKind),
     MessageData(Range<usize>),
@@ -197,6 +238,21 @@ impl Receiver {
         self.buf.capacity()
     }
 
+    /// Drops the bytes received but not yet decoded.
+    pub(crate) fn discard_buffered(&mut self) {
+        self.start = self.end;
+    }
+
+    /// Gives the read buffer back to the allocator if it holds nothing undecoded; the
+    /// next [`Receiver::buffer_mut`] allocates a fresh small one.
+    pub fn release_buffer(&mut self) {
+        if self.start == self.end {
+            self.buf = Vec::new();
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
     /// Deliver messages that begin from now on in pieces ([`Incoming::MessageStart`],
     /// [`Incoming::MessageData`], [`Incoming::MessageEnd`]) instead of whole.
     ///
@@ -222,7 +278,7 @@ impl Receiver {
     }
 
     /// Whether the message in progress is being skipped ([`Receiver::skip_message`]).
-    pub(crate) fn is_skipping(&self) -> bool {
+    pub fn is_skipping(&self) -> bool {
         matches!(
             &self.message,
             Some(MessageState {
@@ -254,19 +310,36 @@ impl Receiver {
 
     /// Like [`Receiver::poll`], handing on at most `max` bytes of message data at once.
     pub fn poll_at_most(&mut self, max: usize) -> Result<Option<Incoming<'_>>> {
+        Ok(self.poll_step(max)?.map(|step| self.view(step)))
+    }
+
+    /// The next event as buffer ranges, so that the caller can act on it (queue the
+    /// reply, record the end) before borrowing its payload with [`Receiver::view`].
+    pub(crate) fn poll_step(&mut self, max: usize) -> Result<Option<Step>> {
         if self.closed {
             return Err(Error::AlreadyClosed);
         }
-        let step = match self.step(max.max(1)) {
-            Ok(Some(step)) => step,
-            Ok(None) => return Ok(None),
+        match self.step(max.max(1)) {
+            Ok(step) => Ok(step),
             Err(error) => {
                 self.closed = true;
                 self.reply = error.close_code().map(Reply::Close);
-                return Err(error);
+                Err(error)
             }
-        };
-        Ok(Some(match step {
+        }
+    }
+
+    /// The body of the peer's Close a [`Step::Close`] points at (validated by then).
+    pub(crate) fn close_body(&self, step: &Step) -> Option<CloseBody<'_>> {
+        match step {
+            Step::Close(range) => CloseBody::parse(&self.buf[range.clone()]).unwrap_or(None),
+            _ => None,
+        }
+    }
+
+    /// The event a [`Receiver::poll_step`] answered, its payload borrowed from the buffer.
+    pub(crate) fn view(&self, step: Step) -> Incoming<'_> {
+        match step {
             Step::Message(message) => Incoming::Message(message),
             Step::MessageStart(kind) => Incoming::MessageStart(kind),
             Step::MessageData(range) => Incoming::MessageData(&self.buf[range]),
@@ -277,7 +350,7 @@ impl Receiver {
             Step::Close(range) => {
                 Incoming::Close(CloseBody::parse(&self.buf[range]).unwrap_or(None))
             }
-        }))
+        }
     }
 
     fn step(&mut self, max: usize) -> Result<Option<Step>> {

@@ -70,6 +70,22 @@ pub struct Sender {
     keys: MaskKeys,
 }
 
+/// Where a client's masking keys come from.
+///
+/// RFC 6455 section 5.3 wants keys an attacker cannot predict, which the default,
+/// the operating system's generator, provides. A fixed source makes a client's bytes
+/// on the wire repeatable, for tests; never use one on a real network.
+pub trait MaskKeySource: Send {
+    /// The key for the next frame.
+    fn next_key(&mut self) -> io::Result<[u8; 4]>;
+}
+
+impl<F: FnMut() -> [u8; 4] + Send> MaskKeySource for F {
+    fn next_key(&mut self) -> io::Result<[u8; 4]> {
+        Ok(self())
+    }
+}
+
 impl Sender {
     /// A sender for the `role` side of a connection, with `config`'s limits.
     pub fn new(role: Role, config: &Config) -> Sender {
@@ -85,9 +101,15 @@ impl Sender {
         }
     }
 
+    /// Draws masking keys from `source` instead of the operating system's generator.
+    pub fn set_mask_key_source(&mut self, source: Box<dyn MaskKeySource>) {
+        self.keys = MaskKeys::Custom(source);
+    }
+
     /// Queues a whole message, in frames of at most `max_send_frame_size` bytes.
     ///
-    /// The caller guarantees text is UTF-8 (it comes from a `&str` in the drivers).
+    /// The caller guarantees text is UTF-8: [`Connection`](super::Connection) checks
+    /// it, or it comes from a `&str`.
     pub fn send_message(&mut self, kind: MessageKind, payload: &[u8]) -> Result<()> {
         self.check_open(payload.len())?;
         if self.open_message {
@@ -129,6 +151,19 @@ impl Sender {
     /// may still be sent between pieces.
     pub fn send_piece(&mut self, kind: MessageKind, payload: &[u8], fin: bool) -> Result<()> {
         self.check_open(payload.len())?;
+        self.encode_piece(kind, payload, fin)
+    }
+
+    /// Queues the last piece of a message even past the write buffer's bound (by at
+    /// most one piece), so that ending a message never has to be retried.
+    pub(crate) fn send_last_piece(&mut self, kind: MessageKind, payload: &[u8]) -> Result<()> {
+        if self.closed {
+            return Err(Error::AlreadyClosed);
+        }
+        self.encode_piece(kind, payload, true)
+    }
+
+    fn encode_piece(&mut self, kind: MessageKind, payload: &[u8], fin: bool) -> Result<()> {
         let opcode = if self.open_message {
             OpCode::Continuation
         } else {
@@ -214,12 +249,40 @@ impl Sender {
         self.out.capacity()
     }
 
+    /// Gives the write buffer back to the allocator if nothing waits in it.
+    pub fn release_buffer(&mut self) {
+        if self.pending().is_empty() {
+            self.out = Vec::new();
+            self.written = 0;
+        }
+    }
+
+    /// Moves the pending bytes into `into` (which must be empty), as if written: for a
+    /// driver that writes outside the lock it holds the sender under.
+    pub fn take_pending(&mut self, into: &mut Vec<u8>) {
+        debug_assert!(into.is_empty());
+        if self.written == 0 {
+            std::mem::swap(&mut self.out, into);
+        } else {
+            into.extend_from_slice(self.pending());
+            self.out.clear();
+            self.written = 0;
+        }
+    }
+
+    /// Whether a send of `payload_len` more bytes fits in the write buffer now. A
+    /// send that does not fit fails with [`Error::WriteBufferFull`]; a driver waits
+    /// for the pending bytes to drain instead. An empty buffer takes anything.
+    pub fn fits(&self, payload_len: usize) -> bool {
+        let pending = self.pending().len();
+        pending == 0 || pending.saturating_add(payload_len) <= self.max_write_buffer
+    }
+
     fn check_open(&self, payload_len: usize) -> Result<()> {
         if self.closed {
             return Err(Error::AlreadyClosed);
         }
-        let pending = self.pending().len();
-        if pending > 0 && pending.saturating_add(payload_len) > self.max_write_buffer {
+        if !self.fits(payload_len) {
             return Err(Error::WriteBufferFull {
                 max: self.max_write_buffer,
             });
@@ -311,37 +374,45 @@ fn data_opcode(kind: MessageKind) -> OpCode {
 /// with its header, so that streams of such messages allocate nothing per send.
 const RETAINED_WRITE_BUFFER: usize = (64 << 10) + FrameHeader::MAX_LEN;
 
-/// Masking keys drawn from the operating system's generator, 64 at a time.
+/// Masking keys: from the operating system's generator, 64 at a time, or from a
+/// source the caller chose.
 ///
 /// RFC 6455 section 5.3 wants keys an attacker cannot predict; a system call per frame
 /// would cost more than encoding a small frame, so keys come from a pool refilled
 /// with one call.
 #[derive(Default)]
-struct MaskKeys {
-    pool: Option<Box<[u8; 256]>>,
-    used: usize,
+enum MaskKeys {
+    #[default]
+    Empty,
+    Pool {
+        pool: Box<[u8; 256]>,
+        used: usize,
+    },
+    Custom(Box<dyn MaskKeySource>),
 }
 
 impl MaskKeys {
     fn next(&mut self) -> Result<[u8; 4]> {
-        let pool = match &mut self.pool {
-            Some(pool) if self.used < pool.len() => pool,
-            slot => {
-                let mut fresh = Box::new([0; 256]);
-                getrandom::fill(&mut fresh[..])
-                    .map_err(|error| Error::Io(io::Error::other(error)))?;
-                self.used = 0;
-                slot.insert(fresh)
+        match self {
+            MaskKeys::Custom(source) => source.next_key().map_err(Error::Io),
+            MaskKeys::Pool { pool, used } if *used < pool.len() => {
+                let key = [
+                    pool[*used],
+                    pool[*used + 1],
+                    pool[*used + 2],
+                    pool[*used + 3],
+                ];
+                *used += 4;
+                Ok(key)
             }
-        };
-        let key = [
-            pool[self.used],
-            pool[self.used + 1],
-            pool[self.used + 2],
-            pool[self.used + 3],
-        ];
-        self.used += 4;
-        Ok(key)
+            _ => {
+                let mut pool = Box::new([0; 256]);
+                getrandom::fill(&mut pool[..])
+                    .map_err(|error| Error::Io(io::Error::other(error)))?;
+                *self = MaskKeys::Pool { pool, used: 0 };
+                self.next()
+            }
+        }
     }
 }
 
