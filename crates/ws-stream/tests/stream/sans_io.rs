@@ -1,0 +1,493 @@
+//! The sans-IO core on its own: two `proto::Connection`s joined in memory and driven
+//! by a test driver on a fake clock, using only the public `proto` API. That this
+//! driver is enough for the close handshake, timeouts, keep-alive and backpressure
+//! shows that no protocol rule lives in a real driver.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use ws_stream::proto::{Connection, Incoming, Transport};
+use ws_stream::{CloseCode, CloseFrame, CloseRequest, Config, Error, Event, Message, Role};
+
+use crate::support::{CLOSE, CONT, PING, TEXT, frame, parse_frames, peer_frame};
+
+/// One end: its connection, the bytes on their way to it, and what it saw.
+struct End {
+    conn: Connection,
+    inbox: VecDeque<u8>,
+    /// Whether it reads its inbox; a peer that stops reading fills it.
+    reads: bool,
+    /// It shut its transport down: the other end reads the end of the stream.
+    shut: bool,
+    events: Vec<Event>,
+    errors: Vec<Error>,
+}
+
+/// A client (0) and a server (1) joined in memory, on a clock that moves only when
+/// told. `capacity` bounds the bytes in flight towards each end, as kernel buffers do.
+struct Pair {
+    ends: [End; 2],
+    now: Instant,
+    capacity: usize,
+}
+
+const CLIENT: usize = 0;
+const SERVER: usize = 1;
+
+impl Pair {
+    fn new(config: Config) -> Pair {
+        let now = Instant::now();
+        let end = |role| End {
+            conn: Connection::new(role, &config, now),
+            inbox: VecDeque::new(),
+            reads: true,
+            shut: false,
+            events: Vec::new(),
+            errors: Vec::new(),
+        };
+        let mut ends = [end(Role::Client), end(Role::Server)];
+        // Repeatable bytes on the wire: the client masks with a counter.
+        let mut key = 0u32;
+        ends[CLIENT].conn.set_mask_key_source(move || {
+            key += 1;
+            key.to_be_bytes()
+        });
+        Pair {
+            ends,
+            now,
+            capacity: usize::MAX,
+        }
+    }
+
+    /// Moves events, bytes and the transport's end both ways until nothing moves.
+    fn run(&mut self) {
+        while self.step(CLIENT) | self.step(SERVER) {}
+    }
+
+    /// Moves the clock on, then runs what comes due.
+    fn advance(&mut self, by: Duration) {
+        self.now += by;
+        for i in [CLIENT, SERVER] {
+            let conn = &mut self.ends[i].conn;
+            if conn
+                .poll_timeout()
+                .is_some_and(|deadline| deadline <= self.now)
+            {
+                conn.handle_timeout(self.now);
+            }
+        }
+        self.run();
+    }
+
+    /// The driver loop for end `i`, once: what a real driver does, minus the I/O.
+    fn step(&mut self, i: usize) -> bool {
+        let now = self.now;
+        let [a, b] = &mut self.ends;
+        let (me, peer) = if i == CLIENT { (a, b) } else { (b, a) };
+        let mut moved = false;
+        loop {
+            match me.conn.poll_event() {
+                Ok(Some(event)) => me.events.push(event.into_owned()),
+                Ok(None) => break,
+                Err(Error::AlreadyClosed) => break,
+                Err(error) => me.errors.push(error),
+            }
+            moved = true;
+        }
+        let room = self.capacity.saturating_sub(peer.inbox.len());
+        let n = me.conn.pending().len().min(room);
+        if n > 0 && !peer.shut {
+            peer.inbox.extend(&me.conn.pending()[..n]);
+            me.conn.advance(n);
+            moved = true;
+        }
+        if me.conn.transport() == Transport::Shutdown && me.conn.pending().is_empty() {
+            me.shut = true;
+            me.conn.transport_shut_down();
+            moved = true;
+        }
+        if me.reads && !me.inbox.is_empty() && me.conn.transport() != Transport::Closed {
+            let buf = me.conn.read_buffer();
+            let n = buf.len().min(me.inbox.len());
+            for (slot, byte) in buf.iter_mut().zip(me.inbox.drain(..n)) {
+                *slot = byte;
+            }
+            me.conn.filled(n, now);
+            moved = true;
+        } else if peer.shut && me.inbox.is_empty() && me.conn.transport() != Transport::Closed {
+            me.conn.transport_ended(now);
+            moved = true;
+        }
+        moved
+    }
+
+    fn end(&mut self, i: usize) -> &mut End {
+        &mut self.ends[i]
+    }
+}
+
+fn closed_with(error: &Error) -> Option<CloseCode> {
+    match error {
+        Error::Closed(frame) => Some(frame.code),
+        _ => None,
+    }
+}
+
+#[test]
+fn messages_both_ways_and_the_close_handshake_from_the_client() {
+    let mut pair = Pair::new(Config::default());
+    pair.end(CLIENT).conn.send_text("hello").unwrap();
+    pair.end(SERVER)
+        .conn
+        .send(&Message::binary([1, 2, 3]))
+        .unwrap();
+    pair.run();
+    assert_eq!(
+        pair.end(SERVER).events,
+        [Event::Message(Message::text("hello"))]
+    );
+    assert_eq!(
+        pair.end(CLIENT).events,
+        [Event::Message(Message::binary([1, 2, 3]))]
+    );
+
+    let now = pair.now;
+    pair.end(CLIENT)
+        .conn
+        .close(CloseCode::NORMAL, "bye", now)
+        .unwrap();
+    pair.run();
+    let bye = CloseFrame::new(CloseCode::NORMAL, "bye");
+    assert_eq!(
+        pair.end(SERVER).events.last(),
+        Some(&Event::Close(bye.clone()))
+    );
+    // The server echoes the code and ends TCP first; the client sees the end of the
+    // stream and is done, without waiting out the close timeout.
+    assert!(pair.end(SERVER).shut);
+    assert!(
+        !pair.end(CLIENT).shut,
+        "the client left ending TCP to the server"
+    );
+    assert_eq!(pair.end(CLIENT).conn.transport(), Transport::Closed);
+    let echoed = CloseFrame::new(CloseCode::NORMAL, "");
+    assert_eq!(
+        pair.end(CLIENT).events.last(),
+        Some(&Event::Close(echoed.clone()))
+    );
+    assert_eq!(pair.end(CLIENT).conn.close_frame(), Some(&echoed));
+    assert_eq!(pair.end(SERVER).conn.close_frame(), Some(&bye));
+    assert!(pair.end(CLIENT).errors.is_empty() && pair.end(SERVER).errors.is_empty());
+}
+
+#[test]
+fn the_close_handshake_from_the_server_and_the_client_waits_for_the_end_of_tcp() {
+    let mut pair = Pair::new(Config::default().close_timeout(Duration::from_secs(5)));
+    // The server's TCP end is held back: it stops reading and never shuts down.
+    let now = pair.now;
+    pair.end(SERVER)
+        .conn
+        .close(CloseCode::GOING_AWAY, "", now)
+        .unwrap();
+    pair.end(SERVER).reads = false;
+    pair.run();
+    assert_eq!(
+        pair.end(CLIENT).events,
+        [Event::Close(CloseFrame::new(CloseCode::GOING_AWAY, ""))]
+    );
+    assert_eq!(pair.end(CLIENT).conn.transport(), Transport::AwaitEnd);
+    pair.advance(Duration::from_millis(4999));
+    assert_eq!(pair.end(CLIENT).conn.transport(), Transport::AwaitEnd);
+    // The close timeout passes: the client gives up waiting and ends TCP itself.
+    pair.advance(Duration::from_millis(1));
+    assert!(pair.end(CLIENT).shut);
+}
+
+#[test]
+fn the_close_timeout_fires_when_the_peer_never_answers() {
+    let mut pair = Pair::new(Config::default().close_timeout(Duration::from_secs(2)));
+    pair.end(SERVER).reads = false;
+    let now = pair.now;
+    pair.end(CLIENT)
+        .conn
+        .close(CloseCode::NORMAL, "", now)
+        .unwrap();
+    pair.run();
+    pair.advance(Duration::from_millis(1999));
+    assert!(pair.end(CLIENT).errors.is_empty());
+    pair.advance(Duration::from_millis(1));
+    assert!(matches!(pair.end(CLIENT).errors[..], [Error::CloseTimeout]));
+    assert_eq!(
+        pair.end(CLIENT).conn.close_frame().map(|frame| frame.code),
+        Some(CloseCode::ABNORMAL)
+    );
+    assert!(pair.end(CLIENT).shut, "nothing more to wait for");
+}
+
+#[test]
+fn keepalive_pings_after_idle_and_expires_with_1011() {
+    let config = Config::default()
+        .ping_interval(Some(Duration::from_secs(20)))
+        .idle_timeout(Some(Duration::from_secs(30)));
+    let mut pair = Pair::new(config);
+    pair.advance(Duration::from_secs(19));
+    assert!(pair.end(SERVER).events.is_empty());
+    // Both ends ping after 20 s of silence; each answers the other's ping, which
+    // counts as hearing from the peer.
+    pair.advance(Duration::from_secs(1));
+    assert_eq!(
+        pair.end(SERVER).events,
+        [Event::Ping(vec![]), Event::Pong(vec![])]
+    );
+    assert_eq!(
+        pair.end(CLIENT).events,
+        [Event::Ping(vec![]), Event::Pong(vec![])]
+    );
+    // Now the client falls silent: it no longer reads, so it neither answers nor pings.
+    pair.end(CLIENT).reads = false;
+    pair.end(CLIENT).conn = {
+        let config = Config::default();
+        Connection::new(Role::Client, &config, pair.now)
+    };
+    pair.advance(Duration::from_secs(20));
+    assert!(pair.end(SERVER).errors.is_empty(), "pinged, still waiting");
+    pair.advance(Duration::from_secs(10));
+    assert!(matches!(
+        pair.end(SERVER).errors[..],
+        [Error::KeepaliveTimeout]
+    ));
+    assert!(pair.end(SERVER).shut);
+    let sent: Vec<u8> = pair.end(CLIENT).inbox.iter().copied().collect();
+    let frames = parse_frames(&sent);
+    let close = frames.last().expect("our Close");
+    assert_eq!(close.opcode, CLOSE);
+    assert_eq!(close.close_code(), Some(1011));
+    assert!(frames[..frames.len() - 1].iter().all(|f| f.opcode == PING));
+}
+
+/// A ping falling due while we wait for the peer's Close is not sent (nothing may
+/// follow our Close) and does not end the handshake before the peer answers.
+#[test]
+fn keepalive_during_the_close_handshake_waits_for_the_answer() {
+    let config = Config::default()
+        .ping_interval(Some(Duration::from_millis(20)))
+        .close_timeout(Duration::from_secs(10));
+    let mut pair = Pair::new(config);
+    pair.end(SERVER).reads = false;
+    let now = pair.now;
+    pair.end(CLIENT)
+        .conn
+        .close(CloseCode::NORMAL, "", now)
+        .unwrap();
+    pair.run();
+    for _ in 0..10 {
+        pair.advance(Duration::from_millis(20));
+    }
+    let sent: Vec<u8> = pair.end(SERVER).inbox.iter().copied().collect();
+    let frames = parse_frames(&sent);
+    assert_eq!(frames.len(), 1, "only our Close went out: {frames:?}");
+    assert!(
+        pair.end(CLIENT).conn.close_frame().is_none(),
+        "still waiting"
+    );
+    pair.end(SERVER).reads = true;
+    pair.run();
+    assert_eq!(
+        pair.end(CLIENT).conn.close_frame(),
+        Some(&CloseFrame::new(CloseCode::NORMAL, ""))
+    );
+    assert!(pair.end(CLIENT).errors.is_empty());
+}
+
+#[test]
+fn an_empty_close_is_1005_and_an_abrupt_end_is_1006() {
+    let mut server = Connection::new(Role::Server, &Config::default(), Instant::now());
+    server.receive(&peer_frame(Role::Server, CLOSE, true, &[]), Instant::now());
+    assert_eq!(
+        server.poll_event().unwrap().map(Incoming::into_owned),
+        Some(Event::Close(CloseFrame::new(
+            CloseCode::NO_STATUS_RECEIVED,
+            ""
+        )))
+    );
+    // Answered with 1000: 1005 may not appear on the wire.
+    assert_eq!(parse_frames(server.pending())[0].close_code(), Some(1000));
+
+    let mut pair = Pair::new(Config::default());
+    pair.end(CLIENT).conn.send_text("half").unwrap();
+    pair.run();
+    pair.end(CLIENT).shut = true;
+    pair.run();
+    let error = pair.end(SERVER).errors.pop().expect("the end");
+    assert_eq!(closed_with(&error), Some(CloseCode::ABNORMAL));
+    assert_eq!(pair.end(SERVER).conn.transport(), Transport::Closed);
+}
+
+#[test]
+fn a_violation_is_closed_with_its_code_and_a_reason_and_the_server_ends_tcp() {
+    let mut pair = Pair::new(Config::default());
+    // A continuation frame with no message, straight onto the server's wire.
+    let bad = frame(CONT, true, b"x", Some([1, 2, 3, 4]));
+    pair.end(SERVER).inbox.extend(bad);
+    pair.run();
+    assert!(matches!(
+        pair.end(SERVER).errors[..],
+        [Error::UnexpectedContinuation]
+    ));
+    assert!(pair.end(SERVER).shut);
+    let close = CloseFrame::new(
+        CloseCode::PROTOCOL_ERROR,
+        Error::UnexpectedContinuation.to_string(),
+    );
+    assert!(close.reason.len() <= 123 && !close.reason.is_empty());
+    assert_eq!(pair.end(CLIENT).events, [Event::Close(close)]);
+}
+
+#[test]
+fn a_close_requested_from_another_thread() {
+    let mut pair = Pair::new(Config::default());
+    let request = CloseRequest::new();
+    pair.end(SERVER).conn.set_close_request(request.clone());
+    pair.run();
+    std::thread::spawn(move || request.request(CloseCode::GOING_AWAY))
+        .join()
+        .unwrap();
+    pair.run();
+    let error = pair.end(SERVER).errors.pop().expect("closed");
+    assert_eq!(closed_with(&error), Some(CloseCode::GOING_AWAY));
+    assert!(pair.end(SERVER).shut);
+    assert_eq!(
+        pair.end(CLIENT).events,
+        [Event::Close(CloseFrame::new(CloseCode::GOING_AWAY, ""))]
+    );
+    assert!(matches!(
+        pair.end(SERVER).conn.send_text("late"),
+        Err(Error::AlreadyClosed)
+    ));
+}
+
+/// A writer whose peer does not read fills the bytes in flight, then its own write
+/// buffer up to the bound; past it, `fits` says wait and a send is refused whole.
+/// Once the peer reads again, everything arrives once and in order.
+#[test]
+fn a_writer_waits_while_its_peer_does_not_read() {
+    const MAX: usize = 64 << 10;
+    let mut pair = Pair::new(Config::default().max_write_buffer(MAX));
+    pair.capacity = 16 << 10;
+    pair.end(CLIENT).reads = false;
+    let message = vec![7; 4 << 10];
+    let mut queued = 0;
+    while pair.end(SERVER).conn.fits(message.len()) {
+        pair.end(SERVER)
+            .conn
+            .send(&Message::binary(message.clone()))
+            .unwrap();
+        queued += 1;
+        pair.run();
+    }
+    let waiting = pair.end(SERVER).conn.buffered_amount();
+    assert!(waiting <= MAX && waiting + message.len() > MAX, "{waiting}");
+    assert!(matches!(
+        pair.end(SERVER)
+            .conn
+            .send(&Message::binary(message.clone())),
+        Err(Error::WriteBufferFull { max: MAX })
+    ));
+    assert_eq!(
+        pair.end(SERVER).conn.buffered_amount(),
+        waiting,
+        "nothing taken"
+    );
+    pair.end(CLIENT).reads = true;
+    pair.run();
+    assert_eq!(pair.end(SERVER).conn.buffered_amount(), 0);
+    assert_eq!(pair.end(CLIENT).events.len(), queued);
+    assert!(
+        pair.end(CLIENT)
+            .events
+            .iter()
+            .all(|event| *event == Event::Message(Message::binary(message.clone())))
+    );
+}
+
+/// Text sent in pieces is checked as it goes: an invalid piece is refused and the
+/// message can go on; a last piece that leaves a sequence open is refused.
+#[test]
+fn text_sent_in_pieces_is_checked_piece_by_piece() {
+    let mut pair = Pair::new(Config::default());
+    let conn = &mut pair.end(CLIENT).conn;
+    conn.send_piece(ws_stream::MessageKind::Text, b"caf\xc3", false)
+        .unwrap();
+    assert!(matches!(
+        conn.send_piece(ws_stream::MessageKind::Text, b"\xff", false),
+        Err(Error::InvalidText)
+    ));
+    assert!(matches!(
+        conn.send_piece(ws_stream::MessageKind::Text, b"\xa9 \xe2", true),
+        Err(Error::InvalidText)
+    ));
+    conn.send_piece(ws_stream::MessageKind::Text, b"\xa9!", true)
+        .unwrap();
+    assert!(matches!(
+        conn.send_message(ws_stream::MessageKind::Text, b"\xc3"),
+        Err(Error::InvalidText)
+    ));
+    pair.run();
+    assert_eq!(
+        pair.end(SERVER).events,
+        [Event::Message(Message::text("café!"))]
+    );
+}
+
+/// A ping between the fragments of a message is answered at once, the message
+/// delivered whole after it; the bytes are the same every run (fixed mask keys).
+#[test]
+fn fragments_with_a_ping_between_and_repeatable_bytes() {
+    let mut wires = Vec::new();
+    for _ in 0..2 {
+        let mut pair = Pair::new(Config::default());
+        let conn = &mut pair.end(CLIENT).conn;
+        conn.send_piece(ws_stream::MessageKind::Text, b"one ", false)
+            .unwrap();
+        conn.ping(b"p").unwrap();
+        conn.send_piece(ws_stream::MessageKind::Text, b"two", true)
+            .unwrap();
+        wires.push(conn.pending().to_vec());
+        pair.run();
+        assert_eq!(
+            pair.end(SERVER).events,
+            [
+                Event::Ping(b"p".to_vec()),
+                Event::Message(Message::text("one two"))
+            ]
+        );
+        let frames = parse_frames(&wires[wires.len() - 1]);
+        assert_eq!(
+            frames.iter().map(|f| f.opcode).collect::<Vec<_>>(),
+            [TEXT, PING, CONT]
+        );
+    }
+    assert_eq!(wires[0], wires[1]);
+}
+
+/// A connection whose buffers were released holds no heap, and picks up again.
+#[test]
+fn released_buffers_cost_nothing_and_come_back() {
+    let mut pair = Pair::new(Config::default());
+    pair.end(SERVER)
+        .conn
+        .send(&Message::binary(vec![1; 64 << 10]))
+        .unwrap();
+    pair.run();
+    assert!(pair.end(CLIENT).conn.buffer_capacity() > 0);
+    for i in [CLIENT, SERVER] {
+        pair.end(i).conn.release_buffers();
+        assert_eq!(pair.end(i).conn.buffer_capacity(), 0);
+    }
+    pair.end(SERVER).conn.send_text("again").unwrap();
+    pair.run();
+    assert_eq!(
+        pair.end(CLIENT).events.last(),
+        Some(&Event::Message(Message::text("again")))
+    );
+}
