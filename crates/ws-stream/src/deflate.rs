@@ -116,6 +116,8 @@ pub(crate) struct Deflater<B: RawDeflate = ZlibRsDeflate> {
     settings: CompressSettings,
     /// Made at the first message, so an idle connection holds no compressor.
     backend: Option<B>,
+    /// A piece without `fin` was compressed: the message is still open.
+    in_message: bool,
 }
 
 /// The receiving half of permessage-deflate for one connection.
@@ -129,6 +131,8 @@ pub(crate) struct Inflater<B: RawInflate = ZlibRsInflate> {
     no_context_takeover: bool,
     /// Made at the first message, so an idle connection holds no inflater.
     backend: Option<B>,
+    /// Some of the current message's payload has been given, and `fin` not yet.
+    in_message: bool,
     /// How much of the [`TAIL`] the backend has taken for the current message.
     tail_used: usize,
     /// The current message held a final deflate block (RFC 7692 section 7.2.3.4):
@@ -176,6 +180,7 @@ impl<B: RawDeflate> Deflater<B> {
         Ok(Deflater {
             settings,
             backend: None,
+            in_message: false,
         })
     }
 
@@ -189,6 +194,7 @@ impl<B: RawDeflate> Deflater<B> {
         out: &mut Vec<u8>,
     ) -> Result<(), DeflateError> {
         let settings = self.settings;
+        self.in_message = !fin;
         let backend = self.backend.get_or_insert_with(|| B::new(&settings));
         let start = out.len();
         let mut taken = 0;
@@ -231,9 +237,9 @@ impl<B: RawDeflate> Deflater<B> {
     /// Frees the compressor's memory between messages, so a connection that goes idle
     /// holds none; the next message allocates it again. Only `no_context_takeover`
     /// allows it (with takeover the next message may refer to this one's window), so
-    /// otherwise it does nothing. Call it only after a piece with `fin`.
+    /// otherwise it does nothing, as it does in the middle of a message.
     pub(crate) fn release(&mut self) {
-        if self.settings.no_context_takeover {
+        if self.settings.no_context_takeover && !self.in_message {
             self.backend = None;
         }
     }
@@ -252,6 +258,7 @@ impl<B: RawInflate> Inflater<B> {
             window_bits: window_bits.clamp(8, 15),
             no_context_takeover,
             backend: None,
+            in_message: false,
             tail_used: 0,
             stream_ended: false,
         }
@@ -263,7 +270,8 @@ impl<B: RawInflate> Inflater<B> {
     /// This is the primitive the core builds on: it never writes beyond `out`, so
     /// the core chooses the chunk size, counts a size limit after every call, and can
     /// hand each chunk to a streaming reader. An empty `out` makes no progress and
-    /// answers [`InflateStatus::OutputFull`].
+    /// answers [`InflateStatus::OutputFull`]. After an error the stream is lost: the
+    /// connection fails, and the inflater is not used again.
     pub(crate) fn inflate(
         &mut self,
         input: &[u8],
@@ -277,6 +285,7 @@ impl<B: RawInflate> Inflater<B> {
                 status: InflateStatus::OutputFull,
             });
         }
+        self.in_message = true;
         if self.stream_ended {
             // Whatever follows a final block (the padding of RFC 7692's example) is
             // not part of the message.
@@ -375,9 +384,10 @@ impl<B: RawInflate> Inflater<B> {
     }
 
     /// Frees the inflater's memory between messages; only allowed when the peer
-    /// resets after each message (`no_context_takeover`), and does nothing otherwise.
+    /// resets after each message (`no_context_takeover`), and does nothing otherwise,
+    /// or in the middle of a message.
     pub(crate) fn release(&mut self) {
-        if self.no_context_takeover && self.tail_used == 0 && !self.stream_ended {
+        if self.no_context_takeover && !self.in_message {
             self.backend = None;
         }
     }
@@ -403,6 +413,7 @@ impl<B: RawInflate> Inflater<B> {
         {
             backend.reset();
         }
+        self.in_message = false;
         self.tail_used = 0;
         self.stream_ended = false;
         Inflated {
@@ -1136,6 +1147,16 @@ mod tests {
         deflater.release();
         inflater.release();
         assert!(!deflater.is_allocated() && !inflater.is_allocated());
+        // In the middle of a message the state is the message, so it stays.
+        let mut open = Vec::new();
+        deflater.compress(b"hel", false, &mut open).unwrap();
+        assert_eq!(
+            inflater.inflate_into(&open, false, &mut Vec::new(), 100),
+            Ok(false)
+        );
+        deflater.release();
+        inflater.release();
+        assert!(deflater.is_allocated() && inflater.is_allocated());
         // With context takeover the state is the history, so it stays.
         let mut kept = Deflater::<Zd>::new(settings(12, false)).unwrap();
         kept.compress(b"hello", true, &mut out).unwrap();
