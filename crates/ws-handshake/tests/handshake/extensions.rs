@@ -709,3 +709,32 @@ fn response(extra: &[&str]) -> ws_handshake::Response {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// python-websockets 17.4's server, with its defaults (12-bit windows both ways),
+/// answered these offers so; ours answers the same, parameter for parameter.
+#[test]
+fn answers_as_python_websockets_does() {
+    let cases = [
+        (
+            "permessage-deflate; client_max_window_bits",
+            "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
+        ),
+        (
+            "permessage-deflate",
+            "permessage-deflate; server_max_window_bits=12",
+        ),
+        (
+            "permessage-deflate; server_max_window_bits=10; client_max_window_bits=9; \
+             server_no_context_takeover",
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; \
+             client_max_window_bits=9",
+        ),
+    ];
+    for (offer, python) in cases {
+        assert_eq!(
+            negotiate(server(), offer).as_deref(),
+            Some(python),
+            "{offer}"
+        );
+    }
+}
