@@ -1187,6 +1187,12 @@ mod tests {
             let _ = inflate_message(&mut Inflater::<Zi>::new(9, true), &data, frame, chunk);
         }
 
+    }
+
+    proptest! {
+        // 64 cases: a piece of one byte is a sync flush per byte, slow in debug builds.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
         /// Random messages split at random points survive the trip.
         #[test]
         fn random_splits_round_trip(
