@@ -20,7 +20,8 @@ const LAYERS: &[&[&str]] = &[
 fn allowed_external(krate: &str) -> &'static [&'static str] {
     match krate {
         "ws-handshake" => &["sha1_smol", "base64", "getrandom"],
-        "ws-stream" => &["getrandom", "simdutf8"],
+        // zlib-rs is the crate flate2 compresses with, named directly for its memory level.
+        "ws-stream" => &["getrandom", "simdutf8", "flate2", "zlib-rs"],
         "ws-server" | "ws-client" => &["getrandom"],
         "ws-tls" => &["rustls", "webpki-roots", "rustls-pki-types"],
         _ => &[],

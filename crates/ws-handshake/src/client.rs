@@ -5,7 +5,7 @@ use crate::accept::accept_key;
 use crate::headers::{
     Field, is_token, is_value_byte, is_visible_ascii, write_caller_fields, write_field,
 };
-use crate::{Error, Misuse, Response};
+use crate::{DeflateOffer, DeflateParams, Error, Misuse, Response, parse_extensions};
 
 /// Builds a client's opening handshake (RFC 6455 section 4.1).
 ///
@@ -30,6 +30,7 @@ pub struct ClientRequest {
     target: String,
     origin: Option<String>,
     protocols: Vec<String>,
+    deflate: Option<DeflateOffer>,
     headers: Vec<Field>,
 }
 
@@ -39,6 +40,7 @@ pub struct ClientRequest {
 pub struct PendingHandshake {
     key: String,
     protocols: Vec<String>,
+    deflate: Option<DeflateOffer>,
 }
 
 /// A server's `101` that passed every check: the connection speaks WebSocket now.
@@ -46,12 +48,13 @@ pub struct PendingHandshake {
 pub struct Accepted {
     response: Response,
     protocol: Option<String>,
+    deflate: Option<DeflateParams>,
 }
 
 impl ClientRequest {
     /// The fields [`ClientRequest::build`] writes itself, and so refuses from
-    /// [`ClientRequest::header`]. Extensions are among them because this client cannot
-    /// speak any, and would reject a server that accepted one.
+    /// [`ClientRequest::header`]. Extensions are among them because the response check
+    /// must know every offer: [`ClientRequest::deflate`] makes the one offer there is.
     const MANAGED: &'static [&'static str] = &[
         "host",
         "upgrade",
@@ -72,8 +75,18 @@ impl ClientRequest {
             target: target.into(),
             origin: None,
             protocols: Vec::new(),
+            deflate: None,
             headers: Vec::new(),
         }
+    }
+
+    /// Offers permessage-deflate with these parameters
+    /// ([`DeflateOffer::default`] is what browsers offer); `None`, the default, offers
+    /// no extension. An offer with window sizes out of range makes
+    /// [`ClientRequest::build`] fail with [`Misuse::DeflateOffer`].
+    pub fn deflate(mut self, offer: impl Into<Option<DeflateOffer>>) -> ClientRequest {
+        self.deflate = offer.into();
+        self
     }
 
     /// Sends an `Origin` header, as browsers do, such as `https://example.com`.
@@ -141,12 +154,18 @@ impl ClientRequest {
             let list = self.protocols.join(", ");
             write_field(&mut out, "Sec-WebSocket-Protocol", list.as_bytes());
         }
+        if let Some(offer) = &self.deflate {
+            offer.check_sendable()?;
+            let value = offer.to_string();
+            write_field(&mut out, "Sec-WebSocket-Extensions", value.as_bytes());
+        }
         write_field(&mut out, "Sec-WebSocket-Version", b"13");
         write_caller_fields(&mut out, &self.headers, Self::MANAGED)?;
         out.extend_from_slice(b"\r\n");
         let pending = PendingHandshake {
             key,
             protocols: self.protocols.clone(),
+            deflate: self.deflate,
         };
         Ok((out, pending))
     }
@@ -161,8 +180,9 @@ impl PendingHandshake {
     /// Checks the server's answer against RFC 6455 section 4.1: status 101 (another
     /// status gives [`Error::UnexpectedStatus`], which keeps the response), HTTP/1.1 or
     /// later, `Upgrade` listing `websocket`, `Connection` listing `upgrade`, one
-    /// `Sec-WebSocket-Accept` matching the key, no extension, and at most one
-    /// subprotocol, which must be one offered.
+    /// `Sec-WebSocket-Accept` matching the key, at most one subprotocol, which must be
+    /// one offered, and no extension but the permessage-deflate offered, if any, with
+    /// parameters that fit the offer ([`DeflateOffer::check_answer`] lists the errors).
     pub fn validate(&self, response: Response) -> Result<Accepted, Error> {
         if response.status() != 101 {
             return Err(Error::UnexpectedStatus(Box::new(response)));
@@ -181,9 +201,16 @@ impl PendingHandshake {
         if accept != accept_key(self.key.as_bytes()).as_bytes() {
             return Err(Error::AcceptMismatch);
         }
-        if headers.tokens("sec-websocket-extensions").next().is_some() {
-            return Err(Error::UnexpectedExtension);
-        }
+        let deflate = match &self.deflate {
+            None if headers.tokens("sec-websocket-extensions").next().is_some() => {
+                return Err(Error::UnexpectedExtension);
+            }
+            None => None,
+            Some(offer) => {
+                let answer = parse_extensions(headers.get_all("sec-websocket-extensions"))?;
+                offer.check_answer(&answer)?
+            }
+        };
         let protocol = match headers.at_most_one("sec-websocket-protocol")? {
             None => None,
             Some(chosen) => Some(
@@ -194,7 +221,11 @@ impl PendingHandshake {
                     .clone(),
             ),
         };
-        Ok(Accepted { response, protocol })
+        Ok(Accepted {
+            response,
+            protocol,
+            deflate,
+        })
     }
 }
 
@@ -202,6 +233,12 @@ impl Accepted {
     /// The subprotocol the server chose, if any; always one the client offered.
     pub fn protocol(&self) -> Option<&str> {
         self.protocol.as_deref()
+    }
+
+    /// The permessage-deflate parameters the server agreed to, or `None` when it
+    /// declined compression (or none was offered).
+    pub fn deflate(&self) -> Option<DeflateParams> {
+        self.deflate
     }
 
     /// The server's response, for its headers (such as `Set-Cookie`).

@@ -75,8 +75,40 @@ pub enum Error {
     AcceptMismatch,
     /// The server chose a subprotocol the client did not offer, or more than one.
     UnexpectedProtocol,
-    /// The server chose an extension; this client never offers any.
+    /// The server accepted an extension the client did not offer (any, when it offered
+    /// none), or accepted permessage-deflate more than once.
     UnexpectedExtension,
+    /// A `Sec-WebSocket-Extensions` value breaks the grammar of RFC 6455 section 9.1;
+    /// parsing stopped at this byte offset within the field value.
+    ExtensionSyntax {
+        /// Where, in bytes from the start of the field value.
+        offset: usize,
+    },
+    /// A permessage-deflate offer or answer holds a parameter RFC 7692 does not define.
+    UnknownExtensionParam,
+    /// A permessage-deflate offer or answer holds one parameter twice.
+    DuplicateExtensionParam,
+    /// A permessage-deflate parameter's value is malformed: a value on a flag such as
+    /// `server_no_context_takeover`, a window size that is missing where it is required,
+    /// not decimal, or written with a leading zero.
+    InvalidExtensionParam,
+    /// A permessage-deflate window size is outside 8..=15 bits.
+    WindowBitsOutOfRange,
+    /// The server's `client_max_window_bits` was not offered, or exceeds the value
+    /// offered.
+    ClientWindowBitsNotAllowed,
+    /// The client offered `server_max_window_bits` and the server's answer leaves it
+    /// out or exceeds it.
+    ServerWindowBitsNotAllowed,
+    /// The client offered `server_no_context_takeover` and the server's answer leaves
+    /// it out.
+    ContextTakeoverNotAgreed,
+    /// The server asks the client to compress with a window this crate's deflate
+    /// backend lacks (8 bits); RFC 7692 section 7.1.2.1 forbids using 9 instead.
+    UnsupportedWindowBits {
+        /// The window size asked for, in bits.
+        bits: u8,
+    },
     /// The caller's input to a builder or parser is unusable; the peer is not at fault.
     Misuse(Misuse),
     /// The system's random source failed, so no client key could be made.
@@ -110,6 +142,15 @@ pub enum Misuse {
     RejectionStatus(u16),
     /// A parser was given less input than at its previous call; the buffer must only grow.
     InputShrank,
+    /// The [`DeflateOffer`](crate::DeflateOffer) given to a client has a
+    /// `server_max_window_bits` outside 8..=15 or a `client_max_window_bits` outside
+    /// 9..=15 (an 8-bit compressor is not available).
+    DeflateOffer,
+    /// The [`DeflateParams`](crate::DeflateParams) given to
+    /// [`AcceptResponse::deflate`](crate::AcceptResponse::deflate) answer none of the
+    /// client's permessage-deflate offers, or would make the server compress with an
+    /// 8-bit window.
+    DeflateAnswer,
 }
 
 impl Error {
@@ -134,12 +175,21 @@ impl Error {
             | Error::DuplicateHeader(_)
             | Error::InvalidHeader(_)
             | Error::NoWebSocketUpgrade
-            | Error::NoConnectionUpgrade => Some(400),
+            | Error::NoConnectionUpgrade
+            | Error::ExtensionSyntax { .. }
+            | Error::UnknownExtensionParam
+            | Error::DuplicateExtensionParam
+            | Error::InvalidExtensionParam
+            | Error::WindowBitsOutOfRange => Some(400),
             Error::InvalidStatusLine
             | Error::UnexpectedStatus(_)
             | Error::AcceptMismatch
             | Error::UnexpectedProtocol
             | Error::UnexpectedExtension
+            | Error::ClientWindowBitsNotAllowed
+            | Error::ServerWindowBitsNotAllowed
+            | Error::ContextTakeoverNotAgreed
+            | Error::UnsupportedWindowBits { .. }
             | Error::Misuse(_)
             | Error::RandomUnavailable => None,
         }
@@ -209,6 +259,30 @@ impl fmt::Display for Error {
             Error::AcceptMismatch => f.write_str("sec-websocket-accept does not match the key"),
             Error::UnexpectedProtocol => f.write_str("server chose a subprotocol not offered"),
             Error::UnexpectedExtension => f.write_str("server chose an extension not offered"),
+            Error::ExtensionSyntax { offset } => {
+                write!(f, "malformed sec-websocket-extensions at byte {offset}")
+            }
+            Error::UnknownExtensionParam => f.write_str("unknown permessage-deflate parameter"),
+            Error::DuplicateExtensionParam => f.write_str("repeated permessage-deflate parameter"),
+            Error::InvalidExtensionParam => {
+                f.write_str("malformed permessage-deflate parameter value")
+            }
+            Error::WindowBitsOutOfRange => f.write_str("deflate window bits outside 8..=15"),
+            Error::ClientWindowBitsNotAllowed => {
+                f.write_str("server chose a client_max_window_bits not offered")
+            }
+            Error::ServerWindowBitsNotAllowed => {
+                f.write_str("server_max_window_bits missing or above the offer")
+            }
+            Error::ContextTakeoverNotAgreed => {
+                f.write_str("server left out the server_no_context_takeover offered")
+            }
+            Error::UnsupportedWindowBits { bits } => {
+                write!(
+                    f,
+                    "server asks for a {bits}-bit deflate window, which is unsupported"
+                )
+            }
             Error::Misuse(misuse) => misuse.fmt(f),
             Error::RandomUnavailable => f.write_str("no randomness for the handshake key"),
         }
@@ -233,6 +307,8 @@ impl fmt::Display for Misuse {
                 write!(f, "status {status} given cannot carry a rejection")
             }
             Misuse::InputShrank => f.write_str("parser given less input than before"),
+            Misuse::DeflateOffer => f.write_str("deflate offer given has window bits out of range"),
+            Misuse::DeflateAnswer => f.write_str("deflate answer given fits no offer"),
         }
     }
 }

@@ -47,6 +47,12 @@
 //!   [`Rejection`] any refusal.
 //! - Client: [`ClientRequest`] writes the request; the [`PendingHandshake`] it returns
 //!   checks the response and gives an [`Accepted`].
+//! - Extensions: [`parse_extensions`] reads `Sec-WebSocket-Extensions` whole (quoted
+//!   strings, repeated fields). permessage-deflate (RFC 7692) is negotiated with a
+//!   [`DeflateServerConfig`] on the server ([`UpgradeRequest::negotiate_deflate`], then
+//!   [`AcceptResponse::deflate`]) and a [`DeflateOffer`] on the client
+//!   ([`ClientRequest::deflate`], then [`Accepted::deflate`]); both ends get the agreed
+//!   [`DeflateParams`]. Compressing is the connection's job, in ws-stream.
 //! - [`Error`] is the one error type. It tells the peer's faults from the caller's
 //!   ([`Misuse`]), and a server which status to answer with ([`Error::http_status`],
 //!   [`Error::rejection`]).
@@ -69,6 +75,7 @@
 mod accept;
 mod client;
 mod error;
+mod extensions;
 mod head;
 mod headers;
 mod parse;
@@ -77,6 +84,10 @@ mod server;
 pub use accept::{Handshake, accept_key};
 pub use client::{Accepted, ClientRequest, PendingHandshake};
 pub use error::{Error, Misuse};
+pub use extensions::{
+    DeflateOffer, DeflateParams, DeflateServerConfig, Extension, ExtensionParam,
+    PERMESSAGE_DEFLATE, parse_extensions,
+};
 pub use head::{Request, Response};
 pub use headers::Headers;
 pub use parse::{Limits, Parsed, RequestParser, ResponseParser};

@@ -3,7 +3,9 @@ use crate::head::ascii_to_string;
 use crate::headers::{
     Field, Headers, is_token, is_visible_ascii, write_caller_fields, write_field,
 };
-use crate::{Error, Misuse, Request};
+use crate::{
+    DeflateParams, DeflateServerConfig, Error, Extension, Misuse, Request, parse_extensions,
+};
 
 /// A client's opening handshake that passed every check of RFC 6455 section 4.2.1,
 /// with what the server needs to decide how to answer.
@@ -51,6 +53,7 @@ pub struct UpgradeRequest {
 pub struct AcceptResponse<'a> {
     request: &'a UpgradeRequest,
     protocol: Option<String>,
+    deflate: Option<DeflateParams>,
     headers: Vec<Field>,
 }
 
@@ -190,19 +193,51 @@ impl UpgradeRequest {
             .find(|offered| supported.contains(offered))
     }
 
-    /// The extensions the client offered, each with its parameters
-    /// (`permessage-deflate; client_max_window_bits`), from every
-    /// `Sec-WebSocket-Extensions` header. This crate negotiates none, so
-    /// [`AcceptResponse`] never accepts one.
+    /// The raw elements of every `Sec-WebSocket-Extensions` list, each an extension
+    /// with its parameters (`permessage-deflate; client_max_window_bits`), split at
+    /// every comma: a comma inside a quoted value splits too.
+    /// [`UpgradeRequest::extension_offers`] parses them properly.
     pub fn extensions(&self) -> impl Iterator<Item = &[u8]> {
         self.headers().tokens("sec-websocket-extensions")
+    }
+
+    /// The extensions the client offered, from every `Sec-WebSocket-Extensions` field,
+    /// in order, parsed by [`parse_extensions`]. A malformed list is an error
+    /// ([`Error::ExtensionSyntax`]); the handshake itself stays valid, and a server
+    /// may answer it without extensions.
+    pub fn extension_offers(&self) -> Result<Vec<Extension>, Error> {
+        parse_extensions(self.headers().get_all("sec-websocket-extensions"))
+    }
+
+    /// The permessage-deflate parameters `config` agrees to for this client
+    /// ([`DeflateServerConfig::negotiate`]), or `None` to answer without compression:
+    /// no acceptable offer, or an extension list too malformed to tell offers apart.
+    ///
+    /// ```
+    /// use ws_handshake::{AcceptResponse, DeflateServerConfig, Parsed, RequestParser, UpgradeRequest};
+    ///
+    /// let head = b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    ///              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+    ///              Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
+    /// let Parsed::Complete(request, _) = RequestParser::default().parse(head)? else { unreachable!() };
+    /// let upgrade = UpgradeRequest::from_request(&request)?;
+    /// let agreed = upgrade.negotiate_deflate(&DeflateServerConfig::default());
+    /// let answer = AcceptResponse::new(&upgrade).deflate(agreed).to_bytes()?;
+    /// assert!(answer.ends_with(
+    ///     b"Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12; \
+    ///       client_max_window_bits=12\r\n\r\n"
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn negotiate_deflate(&self, config: &DeflateServerConfig) -> Option<DeflateParams> {
+        config.negotiate(&self.extension_offers().ok()?)
     }
 }
 
 impl<'a> AcceptResponse<'a> {
     /// The fields [`AcceptResponse::to_bytes`] writes itself, and so refuses from
-    /// [`AcceptResponse::header`]. Extensions are among them because the frame layer
-    /// implements none: announcing one would be a lie to the client.
+    /// [`AcceptResponse::header`]. Extensions are among them because only one the
+    /// connection implements may be announced: [`AcceptResponse::deflate`] does that.
     const MANAGED: &'static [&'static str] = &[
         "upgrade",
         "connection",
@@ -216,8 +251,18 @@ impl<'a> AcceptResponse<'a> {
         AcceptResponse {
             request,
             protocol: None,
+            deflate: None,
             headers: Vec::new(),
         }
+    }
+
+    /// Accepts permessage-deflate with `params`, usually from
+    /// [`UpgradeRequest::negotiate_deflate`]; `None` (the default) declines every
+    /// extension. Parameters that answer none of the client's offers make
+    /// [`AcceptResponse::to_bytes`] fail with [`Misuse::DeflateAnswer`].
+    pub fn deflate(mut self, params: impl Into<Option<DeflateParams>>) -> AcceptResponse<'a> {
+        self.deflate = params.into();
+        self
     }
 
     /// Chooses a subprotocol, which must be one the client offered
@@ -254,6 +299,17 @@ impl<'a> AcceptResponse<'a> {
                 return Err(Misuse::ProtocolNotOffered.into());
             }
             write_field(&mut out, "Sec-WebSocket-Protocol", protocol.as_bytes());
+        }
+        if let Some(params) = &self.deflate {
+            let offers = self.request.extension_offers().unwrap_or_default();
+            if !params.answers_one_of(&offers) {
+                return Err(Misuse::DeflateAnswer.into());
+            }
+            write_field(
+                &mut out,
+                "Sec-WebSocket-Extensions",
+                params.to_string().as_bytes(),
+            );
         }
         write_caller_fields(&mut out, &self.headers, Self::MANAGED)?;
         out.extend_from_slice(b"\r\n");

@@ -32,6 +32,10 @@ fn public_types_can_cross_threads() {
     check::<ClientRequest>();
     check::<PendingHandshake>();
     check::<Accepted>();
+    check::<ws_handshake::Extension>();
+    check::<ws_handshake::DeflateOffer>();
+    check::<ws_handshake::DeflateParams>();
+    check::<ws_handshake::DeflateServerConfig>();
     let _: &dyn std::error::Error = &Error::AcceptMismatch;
 }
 
@@ -59,6 +63,15 @@ fn messages_are_lowercase_fragments_without_trailing_punctuation() {
         Error::AcceptMismatch,
         Error::UnexpectedProtocol,
         Error::UnexpectedExtension,
+        Error::ExtensionSyntax { offset: 3 },
+        Error::UnknownExtensionParam,
+        Error::DuplicateExtensionParam,
+        Error::InvalidExtensionParam,
+        Error::WindowBitsOutOfRange,
+        Error::ClientWindowBitsNotAllowed,
+        Error::ServerWindowBitsNotAllowed,
+        Error::ContextTakeoverNotAgreed,
+        Error::UnsupportedWindowBits { bits: 8 },
         Error::Misuse(Misuse::HeaderName),
         Error::Misuse(Misuse::HeaderValue),
         Error::Misuse(Misuse::ManagedHeader("host")),
@@ -68,6 +81,8 @@ fn messages_are_lowercase_fragments_without_trailing_punctuation() {
         Error::Misuse(Misuse::ProtocolNotOffered),
         Error::Misuse(Misuse::RejectionStatus(200)),
         Error::Misuse(Misuse::InputShrank),
+        Error::Misuse(Misuse::DeflateOffer),
+        Error::Misuse(Misuse::DeflateAnswer),
         Error::RandomUnavailable,
     ];
     for error in errors {

@@ -3,6 +3,7 @@
 
 mod api;
 mod client;
+mod extensions;
 mod parser;
 mod props;
 mod rfc;
