@@ -255,6 +255,7 @@ impl<B: RawDeflate> Deflater<B> {
     }
 
     /// Whether the backend's memory is allocated (for memory measurements).
+    #[cfg(test)]
     pub(crate) fn is_allocated(&self) -> bool {
         self.backend.is_some()
     }
@@ -403,6 +404,7 @@ impl<B: RawInflate> Inflater<B> {
     }
 
     /// Whether the backend's memory is allocated (for memory measurements).
+    #[cfg(test)]
     pub(crate) fn is_allocated(&self) -> bool {
         self.backend.is_some()
     }

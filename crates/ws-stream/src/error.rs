@@ -73,6 +73,13 @@ pub enum Error {
         /// The configured `max_message_size`.
         max: usize,
     },
+    /// The peer set RSV1 (the permessage-deflate bit) on a control frame or a
+    /// continuation frame, where RFC 7692 allows it on a message's first frame only (1002).
+    UnexpectedRsv1,
+    /// A compressed message from the peer is not a valid deflate stream (1007).
+    InvalidDeflateData,
+    /// The compressor or decompressor failed in a way the protocol does not explain (1011).
+    CompressionFailed,
     /// The peer stayed silent past the keep-alive timeout; the connection was closed (1011).
     KeepaliveTimeout,
     /// The peer did not finish the close handshake within the close timeout.
@@ -102,7 +109,9 @@ impl Error {
             Error::UnexpectedContinuation | Error::UnfinishedMessage => {
                 Some(CloseCode::PROTOCOL_ERROR)
             }
-            Error::InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
+            Error::InvalidUtf8 | Error::InvalidDeflateData => Some(CloseCode::INVALID_PAYLOAD),
+            Error::UnexpectedRsv1 => Some(CloseCode::PROTOCOL_ERROR),
+            Error::CompressionFailed => Some(CloseCode::INTERNAL_ERROR),
             Error::MessageTooLarge { .. } => Some(CloseCode::MESSAGE_TOO_BIG),
             Error::KeepaliveTimeout => Some(CloseCode::INTERNAL_ERROR),
             _ => None,
@@ -136,6 +145,11 @@ impl fmt::Display for Error {
             Error::UnfinishedMessage => f.write_str("new message before the last one finished"),
             Error::InvalidUtf8 => f.write_str("text message is not valid utf-8"),
             Error::MessageTooLarge { max } => write!(f, "message exceeds the limit of {max} bytes"),
+            Error::UnexpectedRsv1 => f.write_str("rsv1 set on a control or continuation frame"),
+            Error::InvalidDeflateData => {
+                f.write_str("compressed message is not a valid deflate stream")
+            }
+            Error::CompressionFailed => f.write_str("the deflate backend failed"),
             Error::KeepaliveTimeout => f.write_str("peer silent past the keep-alive timeout"),
             Error::CloseTimeout => f.write_str("peer did not finish the close handshake in time"),
             Error::WriteBufferFull { max } => {

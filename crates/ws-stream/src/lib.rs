@@ -55,8 +55,6 @@
 #![deny(unsafe_code)]
 
 mod config;
-// The connection core wires the codec in; until then nothing calls it.
-#[allow(dead_code)]
 mod deflate;
 mod driver;
 mod error;
@@ -66,7 +64,7 @@ mod split;
 mod stream;
 mod utf8;
 
-pub use config::{Config, Role};
+pub use config::{Config, Deflate, Role};
 pub use driver::Socket;
 pub use error::{CloseFrame, Error, Result};
 pub use message::{Message, MessageKind};

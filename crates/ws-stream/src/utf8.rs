@@ -93,6 +93,25 @@ impl TextBuffer {
         Ok(())
     }
 
+    /// Lets `fill` append to the text (an inflater writing into it), then checks what
+    /// it appended. Bytes that fail the check are removed again, so that only checked
+    /// bytes are ever kept, whatever `fill` answered.
+    pub(crate) fn append_with<T>(
+        &mut self,
+        fill: impl FnOnce(&mut Vec<u8>) -> T,
+    ) -> (T, Result<(), InvalidUtf8>) {
+        let before = self.bytes.len();
+        let filled = fill(&mut self.bytes);
+        let checked = match self.bytes.get(before..) {
+            Some(appended) => self.validator.feed(appended),
+            None => Err(InvalidUtf8),
+        };
+        if checked.is_err() {
+            self.bytes.truncate(before);
+        }
+        (filled, checked)
+    }
+
     /// The whole text, if it does not end inside a sequence.
     #[allow(unsafe_code)]
     pub(crate) fn finish(self) -> Result<String, InvalidUtf8> {

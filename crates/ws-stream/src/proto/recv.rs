@@ -4,6 +4,7 @@ use ws_frame::{CloseBody, CloseCode, Decoded, DecoderConfig, FrameHeader, Maskin
 
 use super::Reply;
 use crate::config::INITIAL_READ_BUFFER;
+use crate::deflate::{DeflateError, INFLATE_CHUNK, InflateStatus, Inflater};
 use crate::utf8::{self, TextBuffer, Utf8Validator};
 use crate::{CloseFrame, Config, Error, Message, MessageKind, Result, Role};
 
@@ -98,6 +99,11 @@ pub struct Receiver {
     streaming: bool,
     reply: Option<Reply>,
     closed: bool,
+    /// permessage-deflate's receiving half, if the handshake agreed to it.
+    inflater: Option<Inflater>,
+    /// Inflated bytes of a message delivered in pieces, handed on as
+    /// [`Incoming::MessageData`].
+    inflated: Vec<u8>,
 }
 
 /// The data frame whose payload is being consumed.
@@ -105,6 +111,9 @@ pub struct Receiver {
 struct PayloadState {
     len: u64,
     consumed: u64,
+    /// How many payload bytes are unmasked: past `consumed` when an inflater took
+    /// only part of what was unmasked.
+    unmasked: u64,
     mask: Option<[u8; 4]>,
     fin: bool,
 }
@@ -113,7 +122,10 @@ struct PayloadState {
 #[derive(Debug)]
 struct MessageState {
     sink: Sink,
+    /// Bytes of the message so far, inflated if it is compressed.
     size: usize,
+    /// Its first frame carried RSV1: its payload is deflated (RFC 7692).
+    compressed: bool,
     /// Its last byte has been consumed; only the end remains to report.
     complete: bool,
 }
@@ -137,6 +149,8 @@ pub(crate) enum Step {
     Message(Message),
     MessageStart(MessageKind),
     MessageData(Range<usize>),
+    /// Message data in the inflated buffer.
+    InflatedData(Range<usize>),
     MessageEnd,
     Ping(Range<usize>),
     Pong(Range<usize>),
@@ -150,10 +164,12 @@ impl Receiver {
             Role::Server => Masking::Required,
             Role::Client => Masking::Forbidden,
         };
+        let deflate = config.deflate;
         Receiver {
             decoder: DecoderConfig::default()
                 .masking(masking)
-                .max_payload_len(config.max_frame_size as u64),
+                .max_payload_len(config.max_frame_size as u64)
+                .allowed_rsv(if deflate.is_some() { 0b100 } else { 0 }),
             max_message_size: config.max_message_size,
             max_read_buffer: config.max_read_buffer,
             buf: Vec::new(),
@@ -167,6 +183,13 @@ impl Receiver {
             streaming: false,
             reply: None,
             closed: false,
+            inflater: deflate.map(|deflate| {
+                Inflater::new(
+                    deflate.receive_window_bits,
+                    deflate.receive_no_context_takeover,
+                )
+            }),
+            inflated: Vec::new(),
         }
     }
 
@@ -250,6 +273,10 @@ impl Receiver {
             self.buf = Vec::new();
             self.start = 0;
             self.end = 0;
+        }
+        self.inflated = Vec::new();
+        if let Some(inflater) = &mut self.inflater {
+            inflater.release();
         }
     }
 
@@ -343,6 +370,7 @@ impl Receiver {
             Step::Message(message) => Incoming::Message(message),
             Step::MessageStart(kind) => Incoming::MessageStart(kind),
             Step::MessageData(range) => Incoming::MessageData(&self.buf[range]),
+            Step::InflatedData(range) => Incoming::MessageData(&self.inflated[range]),
             Step::MessageEnd => Incoming::MessageEnd,
             Step::Ping(range) => Incoming::Ping(&self.buf[range]),
             Step::Pong(range) => Incoming::Pong(&self.buf[range]),
@@ -393,6 +421,12 @@ impl Receiver {
             };
             // Both limits were checked against `max_payload_len`, itself a `usize`.
             let payload_len = header.payload_len as usize;
+            // The decoder lets RSV1 through only when deflate was agreed; it marks a
+            // compressed message, so it belongs on a message's first frame alone.
+            if header.rsv1 && (header.opcode == OpCode::Continuation || header.opcode.is_control())
+            {
+                return Err(Error::UnexpectedRsv1);
+            }
             if header.opcode.is_control() {
                 return self.control_frame(header, header_len, payload_len);
             }
@@ -460,7 +494,12 @@ impl Receiver {
             return Ok(None);
         };
         // The common case: a whole message in one frame, all of it buffered.
-        if header.fin && !self.streaming && self.buffered() >= header_len + payload_len {
+        let compressed = header.rsv1;
+        if header.fin
+            && !compressed
+            && !self.streaming
+            && self.buffered() >= header_len + payload_len
+        {
             let payload = self.take_whole_payload(&header, header_len, payload_len);
             let bytes = &self.buf[payload];
             let message = match kind {
@@ -475,7 +514,7 @@ impl Receiver {
         // A message in one frame gets its whole buffer at once, up to a bound, so that a
         // header alone cannot make the connection reserve `max_frame_size`; fragmented
         // messages and larger frames grow as their bytes arrive.
-        let capacity = if header.fin {
+        let capacity = if header.fin && !compressed {
             payload_len.min(EAGER_RESERVE)
         } else {
             0
@@ -495,6 +534,7 @@ impl Receiver {
         self.message = Some(MessageState {
             sink,
             size: 0,
+            compressed,
             complete: false,
         });
         Ok(self.streaming.then_some(Step::MessageStart(kind)))
@@ -522,6 +562,7 @@ impl Receiver {
         self.frame = Some(PayloadState {
             len: payload_len as u64,
             consumed: 0,
+            unmasked: 0,
             mask: header.mask,
             fin: header.fin,
         });
@@ -529,6 +570,13 @@ impl Receiver {
 
     /// Moves buffered payload bytes of the current data frame into its message.
     fn consume_payload(&mut self, max: usize) -> Result<Option<Step>> {
+        if self
+            .message
+            .as_ref()
+            .is_some_and(|message| message.compressed)
+        {
+            return self.consume_compressed(max);
+        }
         let (Some(frame), Some(message)) = (&mut self.frame, &mut self.message) else {
             return Ok(None);
         };
@@ -565,5 +613,95 @@ impl Receiver {
             }
         }
         Ok(None)
+    }
+
+    /// Inflates buffered payload bytes of the current frame of a compressed message
+    /// into its message, counting the size limit on inflated bytes after every
+    /// chunk, so a small frame that inflates without end stops at the limit.
+    fn consume_compressed(&mut self, max: usize) -> Result<Option<Step>> {
+        let (Some(frame), Some(message), Some(inflater)) =
+            (&mut self.frame, &mut self.message, &mut self.inflater)
+        else {
+            return Ok(None);
+        };
+        let remaining = frame.len - frame.consumed;
+        let available = self.end - self.start;
+        let take =
+            usize::try_from(remaining).map_or(available, |remaining| remaining.min(available));
+        let piece = self.start..self.start + take;
+        if let Some(key) = frame.mask {
+            let done = (frame.unmasked - frame.consumed) as usize;
+            if done < take {
+                ws_frame::apply_mask_at(
+                    &mut self.buf[piece.start + done..piece.end],
+                    key,
+                    (frame.unmasked % 4) as usize,
+                );
+            }
+        }
+        frame.unmasked = frame.unmasked.max(frame.consumed + take as u64);
+        // Only the last byte of the last frame ends the deflate stream of a message.
+        let last = frame.fin && take as u64 == remaining;
+        let input = &self.buf[piece.clone()];
+        let limit = self.max_message_size;
+        let (consumed, ended, data) = match &mut message.sink {
+            Sink::Text(text) => {
+                let (ended, checked) =
+                    text.append_with(|bytes| inflater.inflate_into(input, last, bytes, limit));
+                let ended = ended.map_err(inflate_error)?;
+                checked.map_err(|_| Error::InvalidUtf8)?;
+                (take, ended, None)
+            }
+            Sink::Binary(data) => {
+                let ended = inflater
+                    .inflate_into(input, last, data, limit)
+                    .map_err(inflate_error)?;
+                (take, ended, None)
+            }
+            Sink::Pieces { utf8, deliver } => {
+                let room = max.clamp(1, INFLATE_CHUNK);
+                if self.inflated.len() < room {
+                    self.inflated.resize(room, 0);
+                }
+                let mut consumed = 0;
+                loop {
+                    let out = &mut self.inflated[..room];
+                    let step = inflater
+                        .inflate(&input[consumed..], last, out)
+                        .map_err(inflate_error)?;
+                    consumed += step.consumed;
+                    let produced = &out[..step.produced];
+                    if let Some(utf8) = utf8 {
+                        utf8.feed(produced).map_err(|_| Error::InvalidUtf8)?;
+                    }
+                    let ended = step.status == InflateStatus::MessageEnd;
+                    let more = step.status == InflateStatus::OutputFull;
+                    if *deliver && step.produced > 0 {
+                        break (consumed, ended, Some(0..step.produced));
+                    }
+                    // Skipped data is inflated and dropped: its UTF-8 is still checked.
+                    if !more {
+                        break (consumed, ended, None);
+                    }
+                }
+            }
+        };
+        self.start += consumed;
+        frame.consumed += consumed as u64;
+        if frame.consumed == frame.len && (!frame.fin || ended) {
+            message.complete = ended;
+            self.frame = None;
+        }
+        Ok(data.map(Step::InflatedData))
+    }
+}
+
+fn inflate_error(error: DeflateError) -> Error {
+    match error {
+        DeflateError::TooLarge { limit } => Error::MessageTooLarge { max: limit },
+        DeflateError::Corrupt => Error::InvalidDeflateData,
+        DeflateError::UnsupportedWindowBits { .. } | DeflateError::Backend => {
+            Error::CompressionFailed
+        }
     }
 }

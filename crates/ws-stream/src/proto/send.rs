@@ -1,8 +1,10 @@
-use std::{fmt, io, ops::Deref, sync::Arc};
+use std::sync::{Arc, Mutex};
+use std::{fmt, io, ops::Deref};
 
 use ws_frame::{CloseBody, CloseCode, FrameHeader, OpCode};
 
-use crate::{Config, Error, Message, MessageKind, Result, Role};
+use crate::deflate::{CompressSettings, Deflater};
+use crate::{Config, Deflate, Error, Message, MessageKind, Result, Role};
 
 /// What the protocol obliges an endpoint to send in answer to the peer.
 ///
@@ -68,6 +70,12 @@ pub struct Sender {
     closed: bool,
     open_message: bool,
     keys: MaskKeys,
+    /// permessage-deflate as agreed, and its compressor.
+    deflate: Option<(Deflate, Deflater)>,
+    /// The message being sent in pieces is compressed.
+    compressing: bool,
+    /// Compressed bytes on their way into frames.
+    scratch: Vec<u8>,
 }
 
 /// Where a client's masking keys come from.
@@ -98,6 +106,21 @@ impl Sender {
             closed: false,
             open_message: false,
             keys: MaskKeys::default(),
+            deflate: config.deflate.and_then(|deflate| {
+                let mut settings = CompressSettings::new(
+                    deflate.send_window_bits,
+                    deflate.send_no_context_takeover,
+                );
+                settings.mem_level = deflate.mem_level;
+                settings.level = deflate.level;
+                // The handshake agrees only to windows the backend has; were it handed
+                // another, sending uncompressed is still correct.
+                Deflater::new(settings)
+                    .ok()
+                    .map(|deflater| (deflate, deflater))
+            }),
+            compressing: false,
+            scratch: Vec::new(),
         }
     }
 
@@ -110,20 +133,43 @@ impl Sender {
     ///
     /// The caller guarantees text is UTF-8: [`Connection`](super::Connection) checks
     /// it, or it comes from a `&str`.
+    ///
+    /// With permessage-deflate, a message of at least `min_size` bytes is compressed
+    /// and its first frame carries RSV1; a shorter one goes as it is.
     pub fn send_message(&mut self, kind: MessageKind, payload: &[u8]) -> Result<()> {
         self.check_open(payload.len())?;
         if self.open_message {
             return Err(Error::MessageInProgress);
         }
+        match &mut self.deflate {
+            Some((deflate, deflater)) if payload.len() >= deflate.min_size => {
+                let mut compressed = std::mem::take(&mut self.scratch);
+                compressed.clear();
+                deflater
+                    .compress(payload, true, &mut compressed)
+                    .map_err(|_| Error::CompressionFailed)?;
+                let sent = self.send_frames(kind, &compressed, true);
+                self.scratch = compressed;
+                sent
+            }
+            _ => self.send_frames(kind, payload, false),
+        }
+    }
+
+    /// Queues a message's payload as frames of at most `max_send_frame_size` bytes,
+    /// the first with RSV1 if `compressed`.
+    fn send_frames(&mut self, kind: MessageKind, payload: &[u8], compressed: bool) -> Result<()> {
         let mut opcode = data_opcode(kind);
+        let mut rsv1 = compressed;
         let mut rest = payload;
         loop {
             let (frame, after) = rest.split_at(rest.len().min(self.max_send_frame_size));
-            self.encode(opcode, after.is_empty(), frame)?;
+            self.encode(opcode, after.is_empty(), rsv1, frame)?;
             if after.is_empty() {
                 return Ok(());
             }
             opcode = OpCode::Continuation;
+            rsv1 = false;
             rest = after;
         }
     }
@@ -132,6 +178,13 @@ impl Sender {
     ///
     /// A server copies the prepared frames as they are; a client, which must mask
     /// each frame with a fresh key, encodes the message as usual.
+    ///
+    /// With permessage-deflate, a server whose compressor starts each message afresh
+    /// (`send_no_context_takeover`) sends the message compressed once for all
+    /// connections with the same settings. Under context takeover each connection's
+    /// compressor has a history of its own that shared bytes cannot refer to, so the
+    /// message goes uncompressed, which RFC 7692 allows at any time and which costs
+    /// no connection any CPU.
     pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<()> {
         if self.role == Role::Client {
             return self.send_message(message.0.message.kind(), message.0.message.as_bytes());
@@ -140,7 +193,15 @@ impl Sender {
         if self.open_message {
             return Err(Error::MessageInProgress);
         }
-        self.out.extend_from_slice(&message.0.frames);
+        match &self.deflate {
+            Some((deflate, _))
+                if deflate.send_no_context_takeover && message.len() >= deflate.min_size =>
+            {
+                let frames = message.compressed_frames(deflate)?;
+                self.out.extend_from_slice(&frames);
+            }
+            _ => self.out.extend_from_slice(&message.0.frames),
+        }
         Ok(())
     }
 
@@ -163,13 +224,29 @@ impl Sender {
         self.encode_piece(kind, payload, true)
     }
 
+    /// With permessage-deflate every message sent in pieces is compressed, piece by
+    /// piece, since its size is not known when it starts.
     fn encode_piece(&mut self, kind: MessageKind, payload: &[u8], fin: bool) -> Result<()> {
-        let opcode = if self.open_message {
-            OpCode::Continuation
-        } else {
+        let first = !self.open_message;
+        let opcode = if first {
+            self.compressing = self.deflate.is_some();
             data_opcode(kind)
+        } else {
+            OpCode::Continuation
         };
-        self.encode(opcode, fin, payload)?;
+        match (&mut self.deflate, self.compressing) {
+            (Some((_, deflater)), true) => {
+                let mut compressed = std::mem::take(&mut self.scratch);
+                compressed.clear();
+                deflater
+                    .compress(payload, fin, &mut compressed)
+                    .map_err(|_| Error::CompressionFailed)?;
+                let sent = self.encode(opcode, fin, first, &compressed);
+                self.scratch = compressed;
+                sent?;
+            }
+            _ => self.encode(opcode, fin, false, payload)?,
+        }
         self.open_message = !fin;
         Ok(())
     }
@@ -194,7 +271,7 @@ impl Sender {
         let mut payload = [0; 125];
         payload[..2].copy_from_slice(&code.as_u16().to_be_bytes());
         payload[2..body.len()].copy_from_slice(reason.as_bytes());
-        self.encode(OpCode::Close, true, &payload[..body.len()])?;
+        self.encode(OpCode::Close, true, false, &payload[..body.len()])?;
         self.closed = true;
         Ok(())
     }
@@ -255,6 +332,10 @@ impl Sender {
             self.out = Vec::new();
             self.written = 0;
         }
+        self.scratch = Vec::new();
+        if let Some((_, deflater)) = &mut self.deflate {
+            deflater.release();
+        }
     }
 
     /// Moves the pending bytes into `into` (which must be empty), as if written: for a
@@ -297,12 +378,13 @@ impl Sender {
             )));
         }
         self.check_open(payload.len())?;
-        self.encode(opcode, true, payload)
+        self.encode(opcode, true, false, payload)
     }
 
-    fn encode(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) -> Result<()> {
+    fn encode(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) -> Result<()> {
         let mut header = FrameHeader::new(opcode, payload.len() as u64);
         header.fin = fin;
+        header.rsv1 = rsv1;
         if self.role == Role::Client {
             header.mask = Some(self.keys.next()?);
         }
@@ -338,7 +420,13 @@ pub struct PreparedMessage(Arc<Prepared>);
 struct Prepared {
     message: Message,
     frames: Vec<u8>,
+    /// The message compressed afresh and framed, once for each set of compressor
+    /// settings that asked for it.
+    compressed: Mutex<Vec<(CompressKey, Arc<[u8]>)>>,
 }
+
+/// What makes two compressors produce the same bytes from a fresh start.
+type CompressKey = (u8, u8, u8);
 
 impl PreparedMessage {
     /// Encodes `message` for servers to send.
@@ -349,7 +437,36 @@ impl PreparedMessage {
         PreparedMessage(Arc::new(Prepared {
             message: message.clone(),
             frames: sender.out,
+            compressed: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// The payload's length.
+    fn len(&self) -> usize {
+        self.0.message.len()
+    }
+
+    /// The frames of the message compressed with `deflate`'s settings from a fresh
+    /// start, made by the first connection that asks and shared by the rest.
+    fn compressed_frames(&self, deflate: &Deflate) -> Result<Arc<[u8]>> {
+        let key = (deflate.send_window_bits, deflate.mem_level, deflate.level);
+        let mut cache = self
+            .0
+            .compressed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, frames)) = cache.iter().find(|(cached, _)| *cached == key) {
+            return Ok(Arc::clone(frames));
+        }
+        let config = Config::default().deflate(Some(Deflate {
+            send_no_context_takeover: true,
+            ..*deflate
+        }));
+        let mut sender = Sender::new(Role::Server, &config);
+        sender.send_message(self.0.message.kind(), self.0.message.as_bytes())?;
+        let frames: Arc<[u8]> = sender.out.into();
+        cache.push((key, Arc::clone(&frames)));
+        Ok(frames)
     }
 
     /// The message it was prepared from.

@@ -491,3 +491,242 @@ fn released_buffers_cost_nothing_and_come_back() {
         Some(&Event::Message(Message::text("again")))
     );
 }
+
+/// Both ends with permessage-deflate, context takeover both ways.
+fn deflate_config() -> Config {
+    Config::default().deflate(Some(ws_stream::Deflate::agreed(
+        Role::Server,
+        15,
+        15,
+        false,
+        false,
+    )))
+}
+
+/// The bytes `end` has sent so far, from its peer's inbox, without consuming them.
+fn wire_to(pair: &mut Pair, to: usize) -> Vec<u8> {
+    pair.end(to).inbox.iter().copied().collect()
+}
+
+#[test]
+fn deflate_messages_both_ways_are_compressed_on_the_wire() {
+    let text = r#"{"id":1,"name":"widget","tags":["a","b","c"],"price":9.99}"#.repeat(40);
+    let mut pair = Pair::new(deflate_config());
+    pair.end(SERVER).reads = false;
+    for _ in 0..3 {
+        pair.end(CLIENT).conn.send_text(&text).unwrap();
+    }
+    pair.run();
+    let wire = wire_to(&mut pair, SERVER);
+    let frames = parse_frames(&wire);
+    assert_eq!(frames.len(), 3);
+    assert!(frames.iter().all(|f| f.rsv1), "RSV1 on every message");
+    assert!(
+        wire.len() < text.len() / 4,
+        "{} bytes for {}",
+        wire.len(),
+        3 * text.len()
+    );
+    // Context takeover: the second copy refers to the first and is smaller still.
+    assert!(frames[1].payload.len() < frames[0].payload.len());
+    pair.end(SERVER).reads = true;
+    pair.run();
+    assert_eq!(
+        pair.end(SERVER).events,
+        vec![Event::Message(Message::text(text.clone())); 3]
+    );
+    // And back, binary, with a short message that goes uncompressed.
+    pair.end(SERVER)
+        .conn
+        .send(&Message::binary(text.clone().into_bytes()))
+        .unwrap();
+    pair.end(SERVER)
+        .conn
+        .send(&Message::binary(*b"tiny"))
+        .unwrap();
+    pair.end(CLIENT).reads = false;
+    pair.run();
+    let frames = parse_frames(&wire_to(&mut pair, CLIENT));
+    assert_eq!(
+        frames.iter().map(|f| f.rsv1).collect::<Vec<_>>(),
+        [true, false]
+    );
+    pair.end(CLIENT).reads = true;
+    pair.run();
+    assert_eq!(
+        pair.end(CLIENT).events,
+        [
+            Event::Message(Message::binary(text.into_bytes())),
+            Event::Message(Message::binary(*b"tiny"))
+        ]
+    );
+}
+
+#[test]
+fn deflate_in_pieces_and_fragmented_with_pings_between() {
+    let mut pair = Pair::new(deflate_config().max_send_frame_size(100));
+    let text = "κόσμε, hello again and again; ".repeat(200);
+    let conn = &mut pair.end(CLIENT).conn;
+    conn.start_message(ws_stream::MessageKind::Text).unwrap();
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        let taken = conn
+            .write_message_data(&rest[..rest.len().min(37)])
+            .unwrap();
+        rest = &rest[taken..];
+        conn.ping(b"between").unwrap();
+    }
+    conn.finish_message().unwrap();
+    conn.send_text(&text).unwrap();
+    pair.end(SERVER).reads = false;
+    pair.run();
+    let frames = parse_frames(&wire_to(&mut pair, SERVER));
+    let data: Vec<_> = frames.iter().filter(|f| f.opcode != PING).collect();
+    assert!(data[0].rsv1 && data[1..].iter().all(|f| !f.rsv1 || f.opcode == TEXT));
+    assert!(data.iter().filter(|f| f.opcode == TEXT).count() == 2);
+    pair.end(SERVER).reads = true;
+    pair.run();
+    let messages: Vec<_> = pair
+        .end(SERVER)
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Message(_)))
+        .cloned()
+        .collect();
+    assert_eq!(messages, vec![Event::Message(Message::text(text)); 2]);
+}
+
+#[test]
+fn deflate_a_streaming_reader_gets_inflated_pieces() {
+    let mut pair = Pair::new(deflate_config());
+    let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    pair.end(SERVER).conn.set_streaming(true);
+    pair.end(CLIENT)
+        .conn
+        .send(&Message::binary(payload.clone()))
+        .unwrap();
+    pair.run();
+    let events = &pair.end(SERVER).events;
+    assert_eq!(
+        events.first(),
+        Some(&Event::MessageStart(ws_stream::MessageKind::Binary))
+    );
+    assert_eq!(events.last(), Some(&Event::MessageEnd));
+    let mut joined = Vec::new();
+    for event in &events[1..events.len() - 1] {
+        let Event::MessageData(data) = event else {
+            panic!("{event:?}")
+        };
+        assert!(data.len() <= 16 << 10, "pieces stay small: {}", data.len());
+        joined.extend_from_slice(data);
+    }
+    assert!(joined == payload);
+}
+
+/// A server whose compressor resets per message sends a prepared message compressed
+/// once; under context takeover the same prepared message goes uncompressed.
+#[test]
+fn deflate_prepared_messages_are_compressed_once_or_sent_plain() {
+    let text = "broadcast to everyone, ".repeat(50);
+    let prepared = ws_stream::PreparedMessage::new(&Message::text(text.clone()));
+    for no_context_takeover in [true, false] {
+        let deflate = ws_stream::Deflate::agreed(Role::Server, 15, 15, no_context_takeover, false);
+        let config = Config::default().deflate(Some(deflate));
+        let mut pair = Pair::new(config);
+        pair.end(SERVER).conn.send_prepared(&prepared).unwrap();
+        pair.end(SERVER).conn.send_text(&text).unwrap();
+        pair.end(SERVER).conn.send_prepared(&prepared).unwrap();
+        pair.end(CLIENT).reads = false;
+        pair.run();
+        let frames = parse_frames(&wire_to(&mut pair, CLIENT));
+        assert_eq!(
+            frames.iter().map(|f| f.rsv1).collect::<Vec<_>>(),
+            [no_context_takeover, true, no_context_takeover]
+        );
+        pair.end(CLIENT).reads = true;
+        pair.run();
+        assert_eq!(
+            pair.end(CLIENT).events,
+            vec![Event::Message(Message::text(text.clone())); 3]
+        );
+    }
+}
+
+/// A frame that inflates far past the limit ends with 1009 while at most the limit
+/// and one chunk are held.
+#[test]
+fn deflate_a_bomb_is_1009_with_bounded_memory() {
+    const LIMIT: usize = 1 << 20;
+    let bomb_source = vec![0u8; 64 << 20];
+    let mut sender = Connection::new(Role::Client, &deflate_config(), Instant::now());
+    sender.send(&Message::binary(bomb_source)).unwrap();
+    let wire = sender.pending().to_vec();
+    assert!(wire.len() < 128 << 10, "{} bytes on the wire", wire.len());
+    let config = deflate_config()
+        .max_message_size(LIMIT)
+        .max_frame_size(1 << 20);
+    let mut server = Connection::new(Role::Server, &config, Instant::now());
+    server.receive(&wire, Instant::now());
+    let error = loop {
+        match server.poll_event() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the bomb was taken whole"),
+            Err(error) => break error,
+        }
+        assert!(server.buffer_capacity() < 4 * LIMIT);
+    };
+    assert!(
+        matches!(error, Error::MessageTooLarge { max: LIMIT }),
+        "{error:?}"
+    );
+    assert_eq!(parse_frames(server.pending())[0].close_code(), Some(1009));
+}
+
+#[test]
+fn deflate_corrupt_data_and_misplaced_rsv1_fail_with_their_codes() {
+    let config = deflate_config();
+    // RSV1 (0x40) on a continuation frame, on a control frame, and a corrupt stream.
+    let corrupt = {
+        let mut frame = frame(TEXT, true, &[0xff, 0xff, 0xff, 0x00], Some([9, 9, 9, 9]));
+        frame[0] |= 0x40;
+        frame
+    };
+    let cont = {
+        let mut bytes = frame(TEXT, false, b"a", Some([1, 2, 3, 4]));
+        let mut next = frame(CONT, true, b"b", Some([1, 2, 3, 4]));
+        next[0] |= 0x40;
+        bytes.extend(next);
+        bytes
+    };
+    let ping = {
+        let mut frame = frame(PING, true, b"", Some([1, 2, 3, 4]));
+        frame[0] |= 0x40;
+        frame
+    };
+    for (wire, code) in [(corrupt, 1007), (cont, 1002), (ping, 1002)] {
+        let mut server = Connection::new(Role::Server, &config, Instant::now());
+        server.receive(&wire, Instant::now());
+        let error = loop {
+            match server.poll_event() {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("accepted"),
+                Err(error) => break error,
+            }
+        };
+        assert_eq!(
+            error.close_code().map(|c| c.as_u16()),
+            Some(code),
+            "{error:?}"
+        );
+        assert_eq!(parse_frames(server.pending())[0].close_code(), Some(code));
+    }
+    // Without deflate agreed, RSV1 is a protocol error on any frame.
+    let mut plain = Connection::new(Role::Server, &Config::default(), Instant::now());
+    let mut rsv1 = frame(TEXT, true, b"x", Some([1, 2, 3, 4]));
+    rsv1[0] |= 0x40;
+    plain.receive(&rsv1, Instant::now());
+    assert_eq!(
+        plain.poll_event().unwrap_err().close_code(),
+        Some(CloseCode::PROTOCOL_ERROR)
+    );
+}

@@ -112,6 +112,8 @@ pub(crate) fn wire_with(role: Role, config: Config, input: Vec<u8>) -> Stream<Wi
 pub(crate) struct Parsed {
     pub(crate) opcode: u8,
     pub(crate) fin: bool,
+    /// permessage-deflate's bit: the message is compressed.
+    pub(crate) rsv1: bool,
     pub(crate) masked: bool,
     pub(crate) payload: Vec<u8>,
 }
@@ -124,7 +126,7 @@ impl Parsed {
     }
 }
 
-/// Parses a whole sequence of frames; panics on trailing partial bytes or RSV bits.
+/// Parses a whole sequence of frames; panics on trailing partial bytes or RSV2/RSV3.
 pub(crate) fn parse_frames(mut bytes: &[u8]) -> Vec<Parsed> {
     let mut frames = Vec::new();
     while !bytes.is_empty() {
@@ -139,7 +141,7 @@ pub(crate) fn parse_frames(mut bytes: &[u8]) -> Vec<Parsed> {
 pub(crate) fn parse_one(bytes: &[u8]) -> Option<(Parsed, usize)> {
     let (&first, rest) = bytes.split_first()?;
     let (&second, mut rest) = rest.split_first()?;
-    assert_eq!(first & 0x70, 0, "RSV bits set");
+    assert_eq!(first & 0x30, 0, "RSV2 or RSV3 set");
     let len = match second & 0x7F {
         126 => {
             let (len, after) = rest.split_at_checked(2)?;
@@ -175,6 +177,7 @@ pub(crate) fn parse_one(bytes: &[u8]) -> Option<(Parsed, usize)> {
         Parsed {
             opcode: first & 0x0F,
             fin: first & 0x80 != 0,
+            rsv1: first & 0x40 != 0,
             masked,
             payload,
         },
