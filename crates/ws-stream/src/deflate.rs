@@ -10,7 +10,8 @@
 //! through flate2: flate2 fixes the memory level at 8, and zlib-rs takes it from the
 //! caller, which cuts a compressor's memory by about 98 KiB (see [`CompressSettings`]).
 //! flate2 over the same zlib-rs is kept as a second backend, which the tests run
-//! against the first one.
+//! against the first one; it is a dev-dependency only, so that the one runtime
+//! dependency compression adds is zlib-rs, the crate flate2 would pull in anyway.
 //!
 //! Memory, counted by a counting allocator over 1,000 instances of zlib-rs 0.6.8 after
 //! one message each: a compressor takes 161 KiB with a 12-bit window at memory level
@@ -554,6 +555,7 @@ impl fmt::Debug for ZlibRsInflate {
 /// flate2 over the same zlib-rs: the second backend. It cannot set the memory
 /// level (flate2 fixes it at 8) and inflates with at least 9 bits, which decodes an
 /// 8-bit stream as well (a larger window accepts every distance a smaller one does).
+#[cfg(test)]
 impl RawDeflate for flate2::Compress {
     fn new(settings: &CompressSettings) -> Self {
         let level = flate2::Compression::new(u32::from(settings.level));
@@ -575,6 +577,7 @@ impl RawDeflate for flate2::Compress {
     }
 }
 
+#[cfg(test)]
 impl RawInflate for flate2::Decompress {
     fn new(window_bits: u8) -> Self {
         flate2::Decompress::new_with_window_bits(false, window_bits.max(9))

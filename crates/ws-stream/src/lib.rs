@@ -38,6 +38,16 @@
 //! - [`Error`] is the one error type; [`Error::close_code`] says which close code a
 //!   peer's violation earned.
 //!
+//! # Compression
+//!
+//! permessage-deflate (RFC 7692) is a stage of the core: set [`Config::deflate`] to
+//! what the handshake agreed ([`Deflate::agreed`]; ws-server and ws-client do it) and
+//! messages are compressed and inflated on the way, the message-size limit counted on
+//! inflated bytes. The backend is the pure-Rust zlib-rs, the crate flate2's `zlib-rs`
+//! feature compresses with, used directly for its memory level (flate2 fixes it at 8,
+//! which costs about 98 KiB more per compressor); it is the crate's one runtime
+//! dependency besides getrandom (mask keys) and simdutf8 (UTF-8 checks).
+//!
 //! # What the connection does for you
 //!
 //! Fragmented messages are reassembled (control frames may come between fragments);
