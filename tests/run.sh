@@ -13,3 +13,4 @@ cargo clippy --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 cargo test --workspace
 tests/autobahn.sh
+tests/fuzz-smoke.sh
