@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tests/peers/install.sh
+# The hostile-peer tests hold 2,000 connections at once.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
