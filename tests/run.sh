@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace, as CI does: installs the real peers the
 # interoperability tests need (tests/peers/install.sh), then formatting, lints, docs,
-# and `cargo test` for every crate. Fails on the first failure.
+# `cargo test` for every crate, the Autobahn conformance suite in both roles
+# (tests/autobahn.sh) and a short run of every fuzz target (tests/fuzz-smoke.sh).
+# Fails on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tests/peers/install.sh
+# The hostile-peer tests hold 2,000 connections at once.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 cargo test --workspace
+tests/autobahn.sh
+tests/fuzz-smoke.sh

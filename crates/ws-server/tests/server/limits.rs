@@ -1,6 +1,7 @@
 //! Limits against abuse: the connection cap and the handshake deadline.
 
 use std::io::{self, Read, Write};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::support::{
@@ -93,22 +94,25 @@ fn a_client_that_sends_nothing_is_closed_at_the_handshake_timeout() {
 }
 
 #[test]
-fn without_a_write_timeout_a_slow_reader_still_gets_a_large_message() {
+fn without_a_write_timeout_no_handshake_timeout_is_left_on_the_socket() {
     // Regression: the handshake's write timeout stayed on the socket after the upgrade,
     // so with `write_timeout(None)` any send that waited longer than the handshake
-    // timeout for a slow reader failed. The message is larger than loopback's socket
-    // buffers, and the client starts reading only after the handshake timeout has
-    // passed more than twice (a blocked write that makes some progress returns it, and
-    // only the next one fails).
-    let handshake_timeout = Duration::from_millis(250);
+    // timeout for a slow reader failed. The handler reports the socket's timeouts as it
+    // starts, which is what decides whether a blocked send may fail; then a message
+    // larger than loopback's socket buffers still arrives whole.
     let size = 32 << 20;
+    let (timeouts, reported) = mpsc::channel();
     let mut server = ws_server::Server::new("127.0.0.1:0").with_config(
         quick_config()
-            .handshake_timeout(handshake_timeout)
+            .handshake_timeout(Duration::from_millis(250))
             .write_timeout(None),
     );
     server
         .on_connect("/big", move |stream, _path| {
+            let socket = stream.get_ref();
+            timeouts
+                .send((socket.write_timeout()?, socket.read_timeout()?))
+                .ok();
             stream.send_binary(vec![7; size])?;
             stream.read_message()?;
             Ok(())
@@ -116,7 +120,7 @@ fn without_a_write_timeout_a_slow_reader_still_gets_a_large_message() {
         .unwrap();
     let handle = server.spawn().unwrap();
     let mut client = connect(handle.local_addr(), "/big");
-    std::thread::sleep(handshake_timeout * 4);
+    assert_eq!(reported.recv_timeout(STUCK).unwrap(), (None, None));
     match client.read().unwrap() {
         tungstenite::Message::Binary(data) => {
             assert_eq!(data.len(), size);
@@ -124,4 +128,24 @@ fn without_a_write_timeout_a_slow_reader_still_gets_a_large_message() {
         }
         other => panic!("expected the large message, got {other:?}"),
     }
+}
+
+#[test]
+fn a_configured_write_timeout_is_the_sockets_after_the_handshake() {
+    let write_timeout = Duration::from_secs(7);
+    let (timeouts, reported) = mpsc::channel();
+    let mut server = ws_server::Server::new("127.0.0.1:0").with_config(
+        quick_config()
+            .handshake_timeout(Duration::from_millis(250))
+            .write_timeout(Some(write_timeout)),
+    );
+    server
+        .on_connect("/ws", move |stream, _path| {
+            timeouts.send(stream.get_ref().write_timeout()?).ok();
+            Ok(())
+        })
+        .unwrap();
+    let handle = server.spawn().unwrap();
+    let _client = connect(handle.local_addr(), "/ws");
+    assert_eq!(reported.recv_timeout(STUCK).unwrap(), Some(write_timeout));
 }

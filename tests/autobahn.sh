@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The Autobahn conformance suite against our echo server (server role) and our client
+# (client role), one role after the other. Fails unless both runs are clean: the run
+# script exits 0, its SUMMARY has NON-STRICT=0 and FAILED=0, and it prints no CASE line.
+#
+# The suite's builder lives beside the repository, in ../shared/autobahn (override with
+# AUTOBAHN_SHARED=/path/to/shared/autobahn). Build and reports go under target/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Sections 12 and 13 are permessage-deflate; set this to '' to run all 517 cases.
+WSTEST_EXCLUDE_DEFAULT='12.*,13.*'
+export WSTEST_EXCLUDE="${WSTEST_EXCLUDE-$WSTEST_EXCLUDE_DEFAULT}"
+
+SHARED="${AUTOBAHN_SHARED:-../shared/autobahn}"
+AB=target/autobahn
+REPORTS=target/autobahn-reports
+if [ ! -x "$SHARED/setup.sh" ]; then
+  echo "autobahn: no suite builder at $SHARED/setup.sh (set AUTOBAHN_SHARED)" >&2
+  exit 1
+fi
+"$SHARED/setup.sh" "$AB"
+cargo build --release --example echo-server --example autobahn-client
+
+freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+clean() { # $1: the output of a run script
+  grep -Eq '^SUMMARY .* NON-STRICT=0 .* FAILED=0$' <<<"$1" && ! grep -q '^CASE ' <<<"$1"
+}
+status=0
+echo "autobahn: excluding '${WSTEST_EXCLUDE}'"
+
+# Server role: the echo server on a free port, once it listens.
+port=$(freeport)
+target/release/examples/echo-server "127.0.0.1:$port" >/dev/null & server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+rm -rf "$REPORTS/server"
+out=$("$AB/run-server-suite.sh" "127.0.0.1:$port" websockets-server "$REPORTS/server") && rc=0 || rc=$?
+kill "$server"; wait "$server" 2>/dev/null || true
+echo "$out"
+if [ "$rc" = 0 ] && clean "$out"; then
+  echo "autobahn server role: clean"
+else
+  echo "autobahn server role: NOT CLEAN (exit $rc; report in $REPORTS/server)"
+  status=1
+fi
+
+# Client role: the suite's server on a free port; our client runs every case against it.
+port=$(freeport)
+rm -rf "$REPORTS/client"
+out=$("$AB/run-client-suite.sh" -o "$REPORTS/client" -p "$port" -a websockets-client -- \
+  target/release/examples/autobahn-client "ws://127.0.0.1:$port" websockets-client) && rc=0 || rc=$?
+echo "$out"
+if [ "$rc" = 0 ] && clean "$out"; then
+  echo "autobahn client role: clean"
+else
+  echo "autobahn client role: NOT CLEAN (exit $rc; report in $REPORTS/client)"
+  status=1
+fi
+exit "$status"
