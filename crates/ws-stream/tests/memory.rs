@@ -14,7 +14,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use tungstenite::protocol::{Role as TRole, WebSocket};
-use ws_stream::{Message, Role, Stream};
+use ws_stream::{Config, Message, Role, Stream};
 
 /// Counts the bytes currently allocated.
 struct Counting;
@@ -155,6 +155,8 @@ fn idle_connection_heap() {
     assert!(ours_echo < LIMIT, "{ours_echo} B per idle connection");
     assert!(ours_read < theirs_read);
 
+    core_connection_heap();
+
     // A header alone, announcing a 16 MiB frame (the default limit), must not make the
     // connection reserve 16 MiB before a byte of payload arrives.
     let mut receiver = ws_stream::proto::Receiver::new(Role::Server, &ws_stream::Config::default());
@@ -172,4 +174,92 @@ fn idle_connection_heap() {
         reserved <= 1 << 20,
         "{reserved} B reserved for a bare header"
     );
+}
+
+/// The sans-IO core as an event-driven server holds it: 1000 connections, each
+/// having exchanged a message, then going idle (`release_buffers`, as a driver does
+/// before it waits). Counted over the connections' own heap, the `Vec` holding them
+/// included.
+fn core_connection_heap() {
+    use std::time::Instant;
+    use ws_stream::Deflate;
+    use ws_stream::proto::Connection;
+
+    let small = small_client_frame();
+    let mut large_sender = Connection::new(Role::Client, &Config::default(), Instant::now());
+    large_sender.send_binary(&vec![7; 64 << 10]).unwrap();
+    let large = large_sender.pending().to_vec();
+    let json = r#"{"id":1,"name":"widget","tags":["a","b"],"price":9.99}"#.repeat(20);
+    let takeover = Deflate::agreed(Role::Server, 12, 15, false, false);
+    let reset = Deflate::agreed(Role::Server, 12, 15, true, true);
+    let mut deflated = Vec::new();
+    for deflate in [takeover, reset] {
+        let client_side = Deflate::agreed(
+            Role::Client,
+            12,
+            15,
+            deflate.send_no_context_takeover,
+            deflate.receive_no_context_takeover,
+        );
+        let mut sender = Connection::new(
+            Role::Client,
+            &Config::default().deflate(Some(client_side)),
+            Instant::now(),
+        );
+        sender.send_text(&json).unwrap();
+        deflated.push(sender.pending().to_vec());
+    }
+    let cases: [(&str, Config, &[u8]); 5] = [
+        ("after a 5 B message", Config::default(), &small),
+        (
+            "after a 64 KiB message and its echo",
+            Config::default(),
+            &large,
+        ),
+        (
+            "deflate, idle",
+            Config::default().deflate(Some(takeover)),
+            &[],
+        ),
+        (
+            "deflate (context takeover), after one message and its echo",
+            Config::default().deflate(Some(takeover)),
+            &deflated[0],
+        ),
+        (
+            "deflate (no context takeover), after one message and its echo",
+            Config::default().deflate(Some(reset)),
+            &deflated[1],
+        ),
+    ];
+    for (case, config, wire) in cases {
+        let before = live();
+        let mut connections = Vec::with_capacity(CONNECTIONS);
+        for _ in 0..CONNECTIONS {
+            let mut conn = Connection::new(Role::Server, &config, Instant::now());
+            conn.receive(wire, Instant::now());
+            while let Some(event) = conn.poll_event().unwrap() {
+                if let ws_stream::proto::Incoming::Message(message) = event {
+                    conn.send(&message).unwrap();
+                }
+            }
+            let n = conn.pending().len();
+            conn.advance(n);
+            conn.release_buffers();
+            connections.push(conn);
+        }
+        let per = per_connection(before, live());
+        println!(
+            "sans-IO connection heap, {case}, idle: {per} B per connection \
+             (size_of::<Connection>() = {} B)",
+            std::mem::size_of::<Connection>()
+        );
+        if config.deflate.is_none() || !wire.is_empty() && case.contains("no context") {
+            assert!(
+                per <= std::mem::size_of::<Connection>() + 64,
+                "{case}: {per} B held by an idle connection"
+            );
+        }
+        drop(connections);
+    }
 }

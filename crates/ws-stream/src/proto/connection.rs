@@ -256,6 +256,12 @@ impl Connection {
         self.sender.send_message(MessageKind::Text, text.as_bytes())
     }
 
+    /// Queues a binary message.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<()> {
+        self.check_can_send_message()?;
+        self.sender.send_message(MessageKind::Binary, data)
+    }
+
     /// Queues a message encoded once for many connections.
     pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<()> {
         self.check_can_send_message()?;
