@@ -241,6 +241,11 @@ impl<S: Read + Write> Stream<S> {
         written
     }
 
+    /// What has crossed the connection so far: bytes, messages, compressed messages.
+    pub fn stats(&self) -> crate::proto::Stats {
+        self.conn.stats()
+    }
+
     /// How many bytes are queued and not yet written.
     pub fn buffered_amount(&self) -> usize {
         self.conn.buffered_amount()

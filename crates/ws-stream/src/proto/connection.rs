@@ -43,6 +43,27 @@ pub struct Connection {
     /// that was not an event (a timeout, a close request, an abrupt end).
     outcome: Option<Error>,
     transport: Transport,
+    bytes_received: u64,
+    bytes_sent: u64,
+}
+
+/// Counters of what crossed a connection: for monitoring, and to see that compression
+/// is at work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Bytes read from the transport.
+    pub bytes_received: u64,
+    /// Bytes written to the transport.
+    pub bytes_sent: u64,
+    /// Messages from the peer that began.
+    pub messages_received: u64,
+    /// Of those, the ones that came compressed (RSV1 on their first frame).
+    pub compressed_messages_received: u64,
+    /// Messages we queued.
+    pub messages_sent: u64,
+    /// Of those, the ones we compressed.
+    pub compressed_messages_sent: u64,
 }
 
 /// What a driver should do with the transport (the TCP or TLS stream) now.
@@ -80,6 +101,20 @@ impl Connection {
             ended: None,
             outcome: None,
             transport: Transport::Open,
+            bytes_received: 0,
+            bytes_sent: 0,
+        }
+    }
+
+    /// What has crossed the connection so far.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            bytes_received: self.bytes_received,
+            bytes_sent: self.bytes_sent,
+            messages_received: self.receiver.messages,
+            compressed_messages_received: self.receiver.compressed_messages,
+            messages_sent: self.sender.messages,
+            compressed_messages_sent: self.sender.compressed_messages,
         }
     }
 
@@ -109,6 +144,7 @@ impl Connection {
     /// Records that `n` bytes were read into [`Connection::read_buffer`] at `now`.
     pub fn filled(&mut self, n: usize, now: Instant) {
         self.receiver.filled(n);
+        self.bytes_received += n as u64;
         self.heard(n, now);
     }
 
@@ -120,6 +156,7 @@ impl Connection {
             return;
         }
         self.receiver.receive(bytes);
+        self.bytes_received += bytes.len() as u64;
         self.heard(bytes.len(), now);
     }
 
@@ -435,12 +472,14 @@ impl Connection {
 
     /// Records that the first `n` pending bytes were written.
     pub fn advance(&mut self, n: usize) {
+        self.bytes_sent += n.min(self.sender.pending().len()) as u64;
         self.sender.advance(n);
     }
 
     /// Moves the pending bytes into `into` (which must be empty), as if written: for
     /// a driver that writes them outside a lock it holds the connection under.
     pub fn take_pending(&mut self, into: &mut Vec<u8>) {
+        self.bytes_sent += self.sender.pending().len() as u64;
         self.sender.take_pending(into);
     }
 

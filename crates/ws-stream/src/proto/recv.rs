@@ -104,6 +104,9 @@ pub struct Receiver {
     /// Inflated bytes of a message delivered in pieces, handed on as
     /// [`Incoming::MessageData`].
     inflated: Vec<u8>,
+    /// Messages begun, and how many of them compressed.
+    pub(crate) messages: u64,
+    pub(crate) compressed_messages: u64,
 }
 
 /// The data frame whose payload is being consumed.
@@ -190,6 +193,8 @@ impl Receiver {
                 )
             }),
             inflated: Vec::new(),
+            messages: 0,
+            compressed_messages: 0,
         }
     }
 
@@ -495,6 +500,8 @@ impl Receiver {
         };
         // The common case: a whole message in one frame, all of it buffered.
         let compressed = header.rsv1;
+        self.messages += 1;
+        self.compressed_messages += u64::from(compressed);
         if header.fin
             && !compressed
             && !self.streaming

@@ -76,6 +76,9 @@ pub struct Sender {
     compressing: bool,
     /// Compressed bytes on their way into frames.
     scratch: Vec<u8>,
+    /// Messages begun, and how many of them compressed.
+    pub(crate) messages: u64,
+    pub(crate) compressed_messages: u64,
 }
 
 /// Where a client's masking keys come from.
@@ -121,6 +124,8 @@ impl Sender {
             }),
             compressing: false,
             scratch: Vec::new(),
+            messages: 0,
+            compressed_messages: 0,
         }
     }
 
@@ -159,6 +164,7 @@ impl Sender {
     /// Queues a message's payload as frames of at most `max_send_frame_size` bytes,
     /// the first with RSV1 if `compressed`.
     fn send_frames(&mut self, kind: MessageKind, payload: &[u8], compressed: bool) -> Result<()> {
+        self.count(compressed);
         let mut opcode = data_opcode(kind);
         let mut rsv1 = compressed;
         let mut rest = payload;
@@ -199,10 +205,19 @@ impl Sender {
             {
                 let frames = message.compressed_frames(deflate)?;
                 self.out.extend_from_slice(&frames);
+                self.count(true);
             }
-            _ => self.out.extend_from_slice(&message.0.frames),
+            _ => {
+                self.out.extend_from_slice(&message.0.frames);
+                self.count(false);
+            }
         }
         Ok(())
+    }
+
+    fn count(&mut self, compressed: bool) {
+        self.messages += 1;
+        self.compressed_messages += u64::from(compressed);
     }
 
     /// Queues one piece of a message sent in pieces, as one frame; `fin` on the last.
@@ -230,6 +245,7 @@ impl Sender {
         let first = !self.open_message;
         let opcode = if first {
             self.compressing = self.deflate.is_some();
+            self.count(self.compressing);
             data_opcode(kind)
         } else {
             OpCode::Continuation
