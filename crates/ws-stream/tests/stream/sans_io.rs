@@ -535,6 +535,17 @@ fn deflate_messages_both_ways_are_compressed_on_the_wire() {
         pair.end(SERVER).events,
         vec![Event::Message(Message::text(text.clone())); 3]
     );
+    let stats = pair.end(SERVER).conn.stats();
+    assert_eq!(
+        (stats.messages_received, stats.compressed_messages_received),
+        (3, 3)
+    );
+    assert_eq!(stats.bytes_received, wire.len() as u64);
+    let sent = pair.end(CLIENT).conn.stats();
+    assert_eq!(
+        (sent.compressed_messages_sent, sent.bytes_sent),
+        (3, wire.len() as u64)
+    );
     // And back, binary, with a short message that goes uncompressed.
     pair.end(SERVER)
         .conn
