@@ -204,12 +204,12 @@ impl<S: Read + Write> Stream<S> {
         } else {
             self.flush()?;
         }
+        // Every error but the stream's own says the connection has ended.
         loop {
             match self.next(usize::MAX, &mut |_| None::<()>) {
-                Err(Error::Closed(_) | Error::AlreadyClosed | Error::CloseTimeout) => break,
-                Err(error) if error.close_code().is_some() => break,
-                Err(error) => return Err(error),
                 Ok(()) => {}
+                Err(Error::Io(error)) => return Err(Error::Io(error)),
+                Err(_) => break,
             }
         }
         self.await_end();
