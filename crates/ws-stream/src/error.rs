@@ -126,8 +126,8 @@ impl fmt::Display for Error {
         match self {
             Error::Closed(frame) => write!(f, "connection closed with {frame}"),
             Error::AlreadyClosed => f.write_str("connection already closed"),
-            Error::Io(_) => f.write_str("i/o error"),
-            Error::Frame(_) => f.write_str("invalid frame from peer"),
+            Error::Io(error) => write!(f, "connection i/o failed: {error}"),
+            Error::Frame(error) => write!(f, "invalid frame from the peer: {error}"),
             Error::UnexpectedContinuation => f.write_str("continuation frame without a message"),
             Error::UnfinishedMessage => f.write_str("new message before the last one finished"),
             Error::InvalidUtf8 => f.write_str("text message is not valid utf-8"),
@@ -137,7 +137,7 @@ impl fmt::Display for Error {
             Error::WriteBufferFull { max } => {
                 write!(f, "write buffer reached its limit of {max} bytes")
             }
-            Error::InvalidSend(_) => f.write_str("invalid frame requested"),
+            Error::InvalidSend(error) => write!(f, "refused to send an invalid frame: {error}"),
             Error::MessageInProgress => f.write_str("another message is in progress"),
         }
     }

@@ -15,7 +15,7 @@ fn a_closed_port_is_a_connect_error() {
         listener.local_addr().unwrap().port()
     };
     let error = ws_client::connect(format!("ws://127.0.0.1:{port}/")).unwrap_err();
-    let Error::Connect(io) = &error else {
+    let Error::Connect { error: io, .. } = &error else {
         panic!("{error:?}")
     };
     assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
@@ -33,13 +33,13 @@ fn wss_through_plain_connect_asks_for_tls_before_any_lookup() {
 fn an_unresolvable_host_is_a_resolve_error() {
     // `.invalid` is reserved never to resolve (RFC 2606).
     let error = ws_client::connect("ws://nonexistent.invalid/").unwrap_err();
-    assert!(matches!(error, Error::Resolve(_)), "{error:?}");
+    assert!(matches!(error, Error::Resolve { .. }), "{error:?}");
 }
 
 #[test]
 fn a_malformed_url_is_a_url_error() {
     let error = ws_client::connect("ws://user@example.com/").unwrap_err();
-    assert!(matches!(error, Error::Url(UrlError::UserInfo)), "{error:?}");
+    assert!(matches!(error, Error::Url { error: UrlError::UserInfo, .. }), "{error:?}");
 }
 
 #[test]
@@ -50,7 +50,7 @@ fn the_connect_timeout_is_used() {
     let url = Url::parse(&ws_url(listener.local_addr().unwrap(), "/")).unwrap();
     let config = ClientConfig::default().connect_timeout(Some(Duration::ZERO));
     let error = ws_client::connect_tcp(&url, &config).unwrap_err();
-    assert!(matches!(error, Error::Connect(_)), "{error:?}");
+    assert!(matches!(error, Error::Connect { .. }), "{error:?}");
 
     let (addr, server) = echo_server();
     let url = Url::parse(&ws_url(addr, "/")).unwrap();
