@@ -52,9 +52,13 @@ impl TlsAcceptor {
         chain: impl AsRef<Path>,
         key: impl AsRef<Path>,
     ) -> Result<TlsAcceptor, Error> {
-        let chain = std::fs::read(chain).map_err(Error::Io)?;
-        let key = std::fs::read(key).map_err(Error::Io)?;
-        TlsAcceptor::from_pem(&chain, &key)
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|error| Error::ReadFile {
+                path: path.to_owned(),
+                error,
+            })
+        };
+        TlsAcceptor::from_pem(&read(chain.as_ref())?, &read(key.as_ref())?)
     }
 
     /// An acceptor from a rustls configuration you built yourself (client

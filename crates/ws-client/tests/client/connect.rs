@@ -19,6 +19,29 @@ fn a_closed_port_is_a_connect_error() {
         panic!("{error:?}")
     };
     assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+    // The message alone names the address and the cause.
+    let message = error.to_string();
+    let expected = format!("could not connect to 127.0.0.1:{port}: {io}");
+    assert_eq!(message, expected);
+    assert!(message.to_lowercase().contains("connection refused"), "{message}");
+}
+
+#[test]
+fn a_malformed_url_names_itself_and_its_fault() {
+    let error = ws_client::connect("ws//x").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid url `ws//x`: url does not start with ws:// or wss://"
+    );
+}
+
+#[test]
+fn wss_through_plain_connect_names_the_function_to_call() {
+    let error = ws_client::connect("wss://example.com/").unwrap_err();
+    assert!(
+        error.to_string().contains("call ws_tls::connect"),
+        "{error}"
+    );
 }
 
 #[test]

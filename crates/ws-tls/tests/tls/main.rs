@@ -10,6 +10,7 @@ mod ending;
 mod interop;
 mod keepalive;
 mod keyupdate;
+mod messages;
 mod mismatch;
 mod mtls;
 mod pki;

@@ -32,6 +32,9 @@ pub(crate) struct Pki {
     pub(crate) self_signed: Identity,
     /// A client certificate signed by the CA, for mutual TLS.
     pub(crate) client: Identity,
+    /// A self-signed CA certificate for "localhost" (`CA:TRUE`), as
+    /// `openssl req -x509` makes by default: no server certificate.
+    pub(crate) ca_as_leaf: Identity,
 }
 
 /// The test binary's certificates.
@@ -63,8 +66,21 @@ impl Pki {
                 key_pem: key.serialize_pem(),
             }
         };
+        let ca_as_leaf = {
+            let key = KeyPair::generate().unwrap();
+            let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+            params
+                .distinguished_name
+                .push(DnType::CommonName, "localhost");
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            Identity {
+                chain_pem: params.self_signed(&key).unwrap().pem(),
+                key_pem: key.serialize_pem(),
+            }
+        };
         Pki {
             ca_pem,
+            ca_as_leaf,
             localhost,
             other_name,
             expired,
