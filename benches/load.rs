@@ -1228,8 +1228,8 @@ fn serve_ours() -> Result<ServerHandle, BoxError> {
     {
         let interval = Duration::from_secs(secs);
         let config = server.config_mut();
-        config.ping_interval = Some(interval);
-        config.idle_timeout = Some(interval * 2);
+        config.stream.ping_interval = Some(interval);
+        config.stream.idle_timeout = Some(interval * 2);
     }
     server.on_connect("/ws", |stream, _path| {
         loop {

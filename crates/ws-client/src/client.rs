@@ -5,10 +5,10 @@ use std::time::Duration;
 use ws_handshake::{Accepted, Response};
 use ws_stream::{CloseCode, Event, Message, Role, Socket, Stream};
 
+use crate::error::parse_url;
 use crate::exchange::BeforeIo;
 use crate::handshake::{self, Upgraded};
 use crate::tcp::Deadline;
-use crate::error::parse_url;
 use crate::{ClientConfig, Error, IntoUrl, Url};
 
 /// The client end of a WebSocket connection over any `Read + Write` stream: the

@@ -169,7 +169,9 @@ impl fmt::Display for Error {
             Error::ProxyRefused(status) => {
                 write!(f, "proxy answered {status} instead of opening a tunnel")
             }
-            Error::InvalidProxyResponse(error) => write!(f, "invalid answer from the proxy: {error}"),
+            Error::InvalidProxyResponse(error) => {
+                write!(f, "invalid answer from the proxy: {error}")
+            }
             Error::UnexpectedProxyData => {
                 f.write_str("proxy sent data through the tunnel before the server could")
             }

@@ -388,8 +388,8 @@ fn tunnel(
         None => Ok(()),
     };
     write_request(socket, request.as_bytes(), &mut before_io)?;
-    let (response, after_head) = read_head(socket, limits.head, &mut before_io)
-        .map_err(|error| match error {
+    let (response, after_head) =
+        read_head(socket, limits.head, &mut before_io).map_err(|error| match error {
             Error::Handshake(error) => Error::InvalidProxyResponse(error),
             other => other,
         })?;

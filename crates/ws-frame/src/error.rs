@@ -68,7 +68,9 @@ impl fmt::Display for Error {
             Error::PayloadTooLarge { len, max } => {
                 write!(f, "frame of {len} bytes exceeds the {max}-byte limit")
             }
-            Error::UnmaskedFrame => f.write_str("unmasked frame from a client, which must mask every frame"),
+            Error::UnmaskedFrame => {
+                f.write_str("unmasked frame from a client, which must mask every frame")
+            }
             Error::MaskedFrame => f.write_str("masked frame from a server, which must not mask"),
             Error::CloseBodyTooShort => f.write_str("close payload of one byte"),
             Error::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),

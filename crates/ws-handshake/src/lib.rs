@@ -80,4 +80,4 @@ pub use error::{Error, Misuse};
 pub use head::{Request, Response};
 pub use headers::Headers;
 pub use parse::{Limits, Parsed, RequestParser, ResponseParser};
-pub use server::{AcceptResponse, Rejection, UpgradeRequest};
+pub use server::{AcceptResponse, Rejection, UpgradeRequest, reason_phrase};

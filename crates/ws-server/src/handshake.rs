@@ -185,7 +185,7 @@ pub fn accept_with<S: Read + Write>(
         Answer::Upgrade(upgrade, response) => {
             send_all(&mut socket, &response).map_err(Error::Io)?;
             let stream =
-                Stream::from_upgrade(socket, Role::Server, config.stream_config(), &read_ahead);
+                Stream::from_upgrade(socket, Role::Server, config.stream.clone(), &read_ahead);
             Ok((stream, upgrade))
         }
         Answer::Refuse(response, reason) => {

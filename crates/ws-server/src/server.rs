@@ -174,14 +174,16 @@ impl<A: Acceptor> Server<A> {
     /// shuts the server down.
     pub fn spawn(self) -> Result<ServerHandle, Error> {
         let listener = bind(&self.addr)?;
-        let addr = listener.local_addr().map_err(Error::Bind)?;
+        let given = self.addr.clone();
+        let bind_error = move |error| Error::Bind { addr: given, error };
+        let addr = listener.local_addr().map_err(bind_error.clone())?;
         let shared = Arc::new(self.into_shared());
         let registry = Arc::clone(&shared.registry);
         let close_timeout = shared.config.stream.close_timeout;
         let accept_thread = thread::Builder::new()
             .name("ws-server-accept".into())
             .spawn(move || accept_loop(&listener, &shared))
-            .map_err(Error::Bind)?;
+            .map_err(bind_error)?;
         Ok(ServerHandle {
             addr,
             registry,
@@ -261,8 +263,12 @@ fn check_path(path: &str) -> Result<(), Error> {
 }
 
 fn bind(addr: &str) -> Result<TcpListener, Error> {
-    let addrs: Vec<SocketAddr> = addr.to_socket_addrs().map_err(Error::Bind)?.collect();
-    TcpListener::bind(&addrs[..]).map_err(Error::Bind)
+    let bind_error = |error| Error::Bind {
+        addr: addr.to_owned(),
+        error,
+    };
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs().map_err(bind_error)?.collect();
+    TcpListener::bind(&addrs[..]).map_err(bind_error)
 }
 
 /// A running server; from [`Server::spawn`].
@@ -512,8 +518,7 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
     let Some(runner) = shared.routes.get(path) else {
         return;
     };
-    let mut stream =
-        Stream::from_upgrade(socket, Role::Server, config.stream_config(), &read_ahead);
+    let mut stream = Stream::from_upgrade(socket, Role::Server, config.stream.clone(), &read_ahead);
     stream.enable_socket_control();
     stream.set_close_request(close);
     runner(stream, path);

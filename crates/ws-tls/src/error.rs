@@ -7,10 +7,10 @@ use rustls::{AlertDescription, CertificateError, InvalidMessage};
 ///
 /// The certificate failures people meet most have their own variants; the rest of
 /// rustls' errors come as [`Error::Tls`]. Each message names its cause on one line.
-/// [`Error::Client`] is transparent: its message is ws-client's error's, and its
-/// `source()` that error's source, so that a user of [`connect`](crate::connect)
-/// reads one message whichever layer failed, and a report walking the chain prints no
-/// line twice.
+/// `Error::Client` (with the `client` feature) is transparent: its message is
+/// ws-client's error's, and its `source()` that error's source, so that a user of
+/// `connect` reads one message whichever layer failed, and a report walking the chain
+/// prints no line twice.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -61,6 +61,7 @@ pub enum Error {
     },
     /// Opening the WebSocket failed around the TLS step: URL, DNS, TCP, the HTTP
     /// upgrade, or the connection afterwards.
+    #[cfg(feature = "client")]
     Client(ws_client::Error),
 }
 
@@ -142,6 +143,7 @@ impl fmt::Display for Error {
             Error::ReadFile { path, error } => {
                 write!(f, "could not read {}: {error}", path.display())
             }
+            #[cfg(feature = "client")]
             Error::Client(error) => error.fmt(f),
         }
     }
@@ -153,12 +155,14 @@ impl std::error::Error for Error {
             Error::Tls(error) | Error::InvalidConfig(error) => Some(&**error),
             Error::Io(error) | Error::ReadFile { error, .. } => Some(error),
             // Transparent: its message is ws-client's error's own.
+            #[cfg(feature = "client")]
             Error::Client(error) => error.source(),
             _ => None,
         }
     }
 }
 
+#[cfg(feature = "client")]
 impl From<ws_client::Error> for Error {
     fn from(error: ws_client::Error) -> Error {
         Error::Client(error)

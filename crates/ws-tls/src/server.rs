@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ws_server::{Acceptor, Server};
 
-use crate::client::{read_chain, read_key};
+use crate::pem::{read_chain, read_key};
 use crate::{Error, TlsStream};
 
 /// Accepts TLS connections for a `wss://` server, with a certificate chain and key.

@@ -108,7 +108,10 @@ fn the_messages_say_what_happened() {
     );
     assert!(messages[1].contains("ws_tls::connect"), "{}", messages[1]);
     assert_eq!(messages[2], "could not resolve chat.invalid: lookup failed");
-    assert_eq!(messages[3], "could not connect to 127.0.0.1:9: connection refused");
+    assert_eq!(
+        messages[3],
+        "could not connect to 127.0.0.1:9: connection refused"
+    );
     assert_eq!(
         messages[7],
         "websocket handshake failed: sec-websocket-accept does not match the key"

@@ -23,7 +23,10 @@ fn a_closed_port_is_a_connect_error() {
     let message = error.to_string();
     let expected = format!("could not connect to 127.0.0.1:{port}: {io}");
     assert_eq!(message, expected);
-    assert!(message.to_lowercase().contains("connection refused"), "{message}");
+    assert!(
+        message.to_lowercase().contains("connection refused"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -62,7 +65,16 @@ fn an_unresolvable_host_is_a_resolve_error() {
 #[test]
 fn a_malformed_url_is_a_url_error() {
     let error = ws_client::connect("ws://user@example.com/").unwrap_err();
-    assert!(matches!(error, Error::Url { error: UrlError::UserInfo, .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Url {
+                error: UrlError::UserInfo,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[test]

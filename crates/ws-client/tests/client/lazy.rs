@@ -96,7 +96,13 @@ fn an_eager_handshake_over_a_users_socket_reports_failure_at_once() {
     server.join().unwrap();
 
     let error = Client::handshake(Cursor::new(Vec::new()), "ws://h/#x").unwrap_err();
-    assert!(matches!(error, Error::Url { error: UrlError::Fragment, .. }));
+    assert!(matches!(
+        error,
+        Error::Url {
+            error: UrlError::Fragment,
+            ..
+        }
+    ));
 }
 
 #[test]

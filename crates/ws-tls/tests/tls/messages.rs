@@ -10,7 +10,11 @@ use ws_tls::{Error, TlsAcceptor};
 fn a_missing_pem_file_names_its_path() {
     let path = std::env::temp_dir().join("ws-tls-test-no-such-dir/cert.pem");
     let error = TlsAcceptor::from_pem_files(&path, &path).unwrap_err();
-    let Error::ReadFile { path: named, error: io } = &error else {
+    let Error::ReadFile {
+        path: named,
+        error: io,
+    } = &error
+    else {
         panic!("{error:?}")
     };
     assert_eq!(named, &path);
@@ -33,7 +37,10 @@ fn a_refused_connection_says_where_and_why_through_the_facade_error() {
     };
     assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
     let message = error.to_string();
-    assert_eq!(message, format!("could not connect to 127.0.0.1:{port}: {io}"));
+    assert_eq!(
+        message,
+        format!("could not connect to 127.0.0.1:{port}: {io}")
+    );
     // Transparent: the next link is the io error, not ws-client's copy of the message.
     let source = error.source().expect("the io error");
     assert!(source.is::<std::io::Error>(), "{source:?}");

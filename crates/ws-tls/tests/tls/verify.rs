@@ -43,7 +43,9 @@ fn a_ca_certificate_served_as_the_servers_own_says_how_to_make_one() {
     let error = connect_to(ca_as_leaf, trusting).unwrap_err();
     assert!(matches!(error, Error::CaUsedAsEndEntity), "{error:?}");
     assert!(
-        error.to_string().contains("basicConstraints=critical,CA:FALSE"),
+        error
+            .to_string()
+            .contains("basicConstraints=critical,CA:FALSE"),
         "{error}"
     );
 }
