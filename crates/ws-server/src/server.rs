@@ -162,6 +162,25 @@ impl<A: Acceptor> Server<A> {
         Ok(Handshake::generate_accept_key(&key)?)
     }
 
+    /// Runs `path`'s route handler on this thread over a connection you upgraded
+    /// yourself, and returns when it ends: the last step for applications with their
+    /// own HTTP server, after [`Server::handle_upgrade`], the `101` answer, and
+    /// [`Stream::from_upgrade`] with the bytes read past the request head.
+    ///
+    /// The handler's connection ends as under [`Server::run`]: closed normally when it
+    /// returns `Ok`, with 1011 when it fails or panics. Nothing is bound, so a server
+    /// used only this way never listens; its [`ServerConfig`] does not apply to the
+    /// stream, which has the config you gave it. [`Error::NoRoute`] when no route
+    /// matches `path`.
+    pub fn serve_upgraded(&self, path: &str, stream: Stream<A::Stream>) -> Result<(), Error> {
+        let runner = self
+            .routes
+            .get(path)
+            .ok_or_else(|| Error::NoRoute(path.to_owned()))?;
+        runner(stream, path);
+        Ok(())
+    }
+
     /// Binds and serves on this thread until the listener fails.
     pub fn run(self) -> Result<(), Error> {
         let listener = bind(&self.addr)?;
