@@ -1,4 +1,5 @@
 use std::net::TcpStream;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use rustls::RootCertStore;
@@ -6,7 +7,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use ws_client::{Client, ClientConfig, IntoUrl, Transport, Url};
 
-use crate::pem::{read_chain, read_key};
+use crate::pem::{read_chain, read_file, read_key};
 use crate::{Error, MaybeTlsStream, TlsStream};
 
 /// Opens TLS connections to servers, checking their certificates.
@@ -126,6 +127,15 @@ impl ConnectorBuilder {
             return Err(Error::InvalidPem("no certificate found"));
         }
         Ok(self)
+    }
+
+    /// Like [`ConnectorBuilder::root_certificates_pem`], reading the PEM file at
+    /// `path`; an unreadable file is an [`Error::ReadFile`] that names it.
+    pub fn root_certificates_pem_file(
+        self,
+        path: impl AsRef<Path>,
+    ) -> Result<ConnectorBuilder, Error> {
+        self.root_certificates_pem(&read_file(path.as_ref())?)
     }
 
     /// Presents a client certificate (chain first, then the key, both PEM) to servers

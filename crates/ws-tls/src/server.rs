@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ws_server::{Acceptor, Server};
 
-use crate::pem::{read_chain, read_key};
+use crate::pem::{read_chain, read_file, read_key};
 use crate::{Error, TlsStream};
 
 /// Accepts TLS connections for a `wss://` server, with a certificate chain and key.
@@ -52,13 +52,7 @@ impl TlsAcceptor {
         chain: impl AsRef<Path>,
         key: impl AsRef<Path>,
     ) -> Result<TlsAcceptor, Error> {
-        let read = |path: &Path| {
-            std::fs::read(path).map_err(|error| Error::ReadFile {
-                path: path.to_owned(),
-                error,
-            })
-        };
-        TlsAcceptor::from_pem(&read(chain.as_ref())?, &read(key.as_ref())?)
+        TlsAcceptor::from_pem(&read_file(chain.as_ref())?, &read_file(key.as_ref())?)
     }
 
     /// An acceptor from a rustls configuration you built yourself (client

@@ -26,6 +26,22 @@ fn a_missing_pem_file_names_its_path() {
 }
 
 #[test]
+fn a_missing_ca_file_names_its_path() {
+    let path = std::env::temp_dir().join("ws-tls-test-no-such-dir/ca.pem");
+    let error = ws_tls::Connector::builder()
+        .root_certificates_pem_file(&path)
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::ReadFile { path: named, .. } if *named == path),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains(&path.display().to_string()),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_refused_connection_says_where_and_why_through_the_facade_error() {
     let port = {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
