@@ -19,7 +19,7 @@ use crate::{Error, Url, UrlError};
 /// client asks it to `CONNECT` to the server, then speaks through the tunnel (TLS,
 /// for `wss`, end to end with the server; the proxy sees only the host and port).
 ///
-/// Set it with [`ClientConfig::proxy`]; [`connect_tcp`](crate::connect_tcp) and every
+/// Set it with [`ClientConfig::proxy`](crate::ClientConfig::proxy); [`connect_tcp`](crate::connect_tcp) and every
 /// function built on it then open the tunnel before anything else.
 ///
 /// ```
