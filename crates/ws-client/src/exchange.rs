@@ -3,13 +3,9 @@
 
 use std::io::{self, Read, Write};
 
-use ws_handshake::{Limits, Parsed, Response, ResponseParser};
+use ws_handshake::{Limits, Response, ResponseParser, collect_head};
 
 use crate::Error;
-
-/// How much is read at once while waiting for the response head. A `101` takes a few
-/// hundred bytes; whatever follows the head in the last read goes to the connection.
-const CHUNK: usize = 4096;
 
 /// Runs before every read and write: a deadline sets the socket's timeouts to the time
 /// left here, or fails once it has passed.
@@ -23,26 +19,14 @@ pub(crate) fn read_head<S: Read>(
     before_io: BeforeIo<'_, S>,
 ) -> Result<(Response, Vec<u8>), Error> {
     let mut parser = ResponseParser::new(limits);
-    let mut received = Vec::with_capacity(CHUNK);
-    let mut chunk = [0; CHUNK];
-    loop {
+    let read = |chunk: &mut [u8]| loop {
         before_io(socket)?;
-        let n = match socket.read(&mut chunk) {
-            Ok(0) => return Err(Error::ClosedDuringHandshake),
-            Ok(n) => n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(io_error(error)),
-        };
-        // A reader claiming more than the buffer holds is broken; `min` keeps it from
-        // turning into a panic.
-        received.extend_from_slice(&chunk[..n.min(CHUNK)]);
-        // The parser resumes where it stopped, so a head arriving in many small reads
-        // costs no rescanning.
-        if let Parsed::Complete(response, used) = parser.parse(&received)? {
-            let after_head = received.get(used..).unwrap_or_default().to_vec();
-            return Ok((response, after_head));
+        match socket.read(chunk) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            read => return read.map_err(io_error),
         }
-    }
+    };
+    collect_head(|received| parser.parse(received), read)?.ok_or(Error::ClosedDuringHandshake)
 }
 
 /// Writes all of `request`, calling `before_io` before each write and the flush.

@@ -68,6 +68,7 @@
 
 mod accept;
 mod client;
+mod collect;
 mod error;
 mod head;
 mod headers;
@@ -76,6 +77,7 @@ mod server;
 
 pub use accept::{Handshake, accept_key};
 pub use client::{Accepted, ClientRequest, PendingHandshake};
+pub use collect::collect_head;
 pub use error::{Error, Misuse};
 pub use head::{Request, Response};
 pub use headers::Headers;
