@@ -3,7 +3,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,7 @@ use ws_handshake::{Handshake, Rejection};
 use ws_stream::{CloseCode, CloseRequest, Reader, Role, Socket, Split, Stream, Writer};
 
 use crate::handshake::{Answer, Callbacks, CheckFn, negotiate, read_request, send_all};
+use crate::sync::lock;
 use crate::{Accept, Error, HandlerResult, HttpResponse, Request, ServerConfig};
 
 /// Turns an accepted TCP connection into the stream the WebSocket runs over: the TCP
@@ -307,7 +308,7 @@ impl ServerHandle {
 
     /// The number of connections being served (handshakes in progress included).
     pub fn connections(&self) -> usize {
-        self.registry.lock().len()
+        lock(&self.registry.connections).len()
     }
 
     /// Stops accepting, closes every open connection with 1001 (going away), and
@@ -332,13 +333,13 @@ impl ServerHandle {
         }
         TcpStream::connect_timeout(&wake, Duration::from_secs(1)).ok();
         accept_thread.join().ok();
-        for connection in self.registry.lock().values() {
+        for connection in lock(&self.registry.connections).values() {
             connection.close.request(CloseCode::GOING_AWAY);
             // Wakes a read blocked on this connection; writing stays possible.
             connection.wake.shutdown(Shutdown::Read).ok();
         }
         let deadline = Instant::now() + self.close_timeout;
-        let mut connections = self.registry.lock();
+        let mut connections = lock(&self.registry.connections);
         while !connections.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -381,14 +382,6 @@ struct Registered {
     close: CloseRequest,
 }
 
-impl Registry {
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Registered>> {
-        self.connections
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
 /// Removes a connection from the registry when its thread ends, however it ends.
 struct Registration<'a> {
     registry: &'a Registry,
@@ -397,7 +390,7 @@ struct Registration<'a> {
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        self.registry.lock().remove(&self.id);
+        lock(&self.registry.connections).remove(&self.id);
         self.registry.ended.notify_all();
     }
 }
@@ -429,7 +422,7 @@ fn accept_loop<A: Acceptor>(listener: &TcpListener, shared: &Arc<Shared<A>>) {
 /// Registers a connection and starts its thread, or refuses it when the server is full.
 fn admit<A: Acceptor>(shared: &Arc<Shared<A>>, tcp: TcpStream) {
     let registry = &shared.registry;
-    let mut connections = registry.lock();
+    let mut connections = lock(&registry.connections);
     if connections.len() >= shared.config.max_connections {
         drop(connections);
         tcp.set_write_timeout(Some(Duration::from_millis(100))).ok();
@@ -469,7 +462,7 @@ fn admit<A: Acceptor>(shared: &Arc<Shared<A>>, tcp: TcpStream) {
             serve(&shared, tcp, close);
         });
     if spawned.is_err() {
-        registry.lock().remove(&id);
+        lock(&registry.connections).remove(&id);
     }
 }
 
