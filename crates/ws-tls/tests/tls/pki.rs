@@ -55,29 +55,8 @@ impl Pki {
         });
         let unknown_ca = leaf(&["localhost"], Purpose::Server, &stranger, |_| {});
         let client = leaf(&["client.example"], Purpose::Client, &ca, |_| {});
-        let self_signed = {
-            let key = KeyPair::generate().unwrap();
-            let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-            params
-                .distinguished_name
-                .push(DnType::CommonName, "localhost");
-            Identity {
-                chain_pem: params.self_signed(&key).unwrap().pem(),
-                key_pem: key.serialize_pem(),
-            }
-        };
-        let ca_as_leaf = {
-            let key = KeyPair::generate().unwrap();
-            let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-            params
-                .distinguished_name
-                .push(DnType::CommonName, "localhost");
-            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-            Identity {
-                chain_pem: params.self_signed(&key).unwrap().pem(),
-                key_pem: key.serialize_pem(),
-            }
-        };
+        let self_signed = self_signed_localhost(IsCa::NoCa);
+        let ca_as_leaf = self_signed_localhost(IsCa::Ca(BasicConstraints::Unconstrained));
         Pki {
             ca_pem,
             ca_as_leaf,
@@ -88,6 +67,20 @@ impl Pki {
             self_signed,
             client,
         }
+    }
+}
+
+/// A self-signed certificate for "localhost", a CA's or not.
+fn self_signed_localhost(is_ca: IsCa) -> Identity {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    params.is_ca = is_ca;
+    Identity {
+        chain_pem: params.self_signed(&key).unwrap().pem(),
+        key_pem: key.serialize_pem(),
     }
 }
 
