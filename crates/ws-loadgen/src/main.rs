@@ -25,7 +25,7 @@
 //! load generator's. A fresh server serves each scenario; the child ends when its stdin
 //! closes, so none outlives the bench.
 //!
-//! - `ours`: [`Server`] with an `/ws` route like the example server's (`examples/ws-server.rs`),
+//! - `ours`: [`Server`](ws_server::Server) with an `/ws` route like the example server's (`examples/ws-server.rs`),
 //!   but echoing text without the `"Echo: "` prefix so that both servers send the same
 //!   bytes; binary is echoed as it is. It sets `TCP_NODELAY` itself.
 //! - `tungstenite`: a `TcpListener` accept loop, `tungstenite::accept`, a thread per
