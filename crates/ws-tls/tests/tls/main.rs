@@ -16,6 +16,7 @@ mod mtls;
 mod pki;
 mod provider;
 mod proxy;
+mod recipe;
 mod routing;
 mod split;
 mod support;
