@@ -85,12 +85,10 @@ fn serve_and_connect(dir: &Path) -> Result<(), Error> {
     let url = format!("wss://localhost:{}/echo", handle.local_addr().port());
     let outcome = within("the recipe's certificate", move || {
         let mut client = ws_tls::connect_with(&url, &Default::default(), &connector)?;
-        client
-            .send_text("over openssl's certificate")
-            .map_err(ws_client::Error::from)?;
-        let echo = client.read_message().map_err(ws_client::Error::from)?;
+        client.send_text("over openssl's certificate")?;
+        let echo = client.read_message()?;
         assert_eq!(echo.as_text(), Some("over openssl's certificate"));
-        client.close().map_err(ws_client::Error::from)?;
+        client.close()?;
         Ok(())
     });
     handle.shutdown();
