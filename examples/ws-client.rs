@@ -11,8 +11,14 @@
 
 #[path = "support/chat.rs"]
 mod chat;
+#[path = "support/report.rs"]
+mod report;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    report::exit(run())
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "ws://127.0.0.1:8080/ws".into());

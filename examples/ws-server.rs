@@ -8,7 +8,10 @@
 //! browser: type a message and the server echoes it back over `/ws`. `/chat` relays
 //! each message to every connected client. Given a PEM certificate chain and key, it
 //! serves `https://` and `wss://` instead.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+#[path = "support/report.rs"]
+mod report;
 
 use std::sync::Arc;
 
@@ -17,7 +20,11 @@ use websockets::stream::Split;
 use websockets::tls::TlsAcceptor;
 use websockets::{Message, Server};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    report::exit(run())
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
     match (args.next(), args.next()) {

@@ -11,18 +11,24 @@
 
 #[path = "support/chat.rs"]
 mod chat;
+#[path = "support/report.rs"]
+mod report;
 
 use websockets::client::ClientConfig;
 use websockets::tls::Connector;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    report::exit(run())
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let Some(url) = args.next() else {
         return Err("usage: wss-client URL [CA_PEM]".into());
     };
     let connector = match args.next() {
         Some(ca) => Connector::builder()
-            .root_certificates_pem(&std::fs::read(ca)?)?
+            .root_certificates_pem_file(ca)?
             .build()?,
         None => Connector::new(),
     };

@@ -23,22 +23,25 @@
 //! # Layers
 //!
 //! ```text
-//!            websockets (this facade)
-//!                    |
-//!                 ws-tls          rustls, webpki-roots
-//!               /        \
-//!        ws-server      ws-client
-//!               \        /
-//!                ws-stream        connections: messages, close, keep-alive
-//!                    |
-//!               ws-handshake      HTTP/1.1 upgrade, sans-IO
-//!                    |
-//!                 ws-frame        RFC 6455 frames, sans-IO, no_std
+//!                  websockets          this facade
+//!                      |
+//!                   ws-tls             rustls, webpki-roots
+//!                  /      \
+//!          ws-server      ws-client
+//!              |    \    /    |
+//!              |     \  /     |
+//!              |      \/      |
+//!              |      /\      |
+//!              |     /  \     |
+//!         ws-stream      ws-handshake  connections: messages, close, keep-alive |
+//!              |                       the HTTP/1.1 upgrade, sans-IO
+//!          ws-frame                    RFC 6455 frames, sans-IO, no_std
 //! ```
 //!
-//! Each layer depends only on those below it. Depend on a layer directly when you need
-//! only that much: `ws-frame` alone to embed the codec (it is `no_std`), `ws-handshake`
-//! and `ws-stream` to drive connections from your own HTTP server or event loop. The
+//! Each layer depends only on those drawn below it: ws-stream on ws-frame alone,
+//! ws-handshake on no other layer. Depend on a layer directly when you need only that
+//! much: `ws-frame` alone to embed the codec (it is `no_std`), `ws-handshake` and
+//! `ws-stream` to drive connections from your own HTTP server or event loop. The
 //! paved path is this crate: [`Server`], [`connect`] (for `ws://` and `wss://`) and
 //! [`Client`], [`Stream`], [`Message`].
 //!
@@ -49,15 +52,36 @@
 //! - [`stream`] is `ws-stream`: [`Stream`], [`Message`], the sans-IO core.
 //! - [`server`] is `ws-server`: [`Server`], [`server::Broadcast`].
 //! - [`client`] is `ws-client`: [`Client`], [`client::Url`], plain-TCP `connect`.
-//! - [`tls`] is `ws-tls`: [`connect`] for `wss://` and `ws://` URLs,
-//!   [`tls::Connector`], [`tls::TlsAcceptor`] for servers.
+//! - [`tls`] is `ws-tls`: [`connect`] and [`tls::connect_with`] for `wss://` and
+//!   `ws://` URLs, [`tls::Connector`], [`tls::TlsAcceptor`] for servers.
+//!
+//! # Errors
+//!
+//! Each layer has its error type, and each message names its cause on one line
+//! (`could not connect to 127.0.0.1:9: Connection refused (os error 111)`). The
+//! functions here return the highest layer's: [`connect`] a [`tls::Error`], whose
+//! `Client` variant holds the [`client::Error`] of everything but TLS, and shows its
+//! message unchanged; a [`Client`]'s methods return a [`client::Error`], whose
+//! `Connection` variant likewise shows the [`stream::Error`] of the connection. There
+//! is no error type of the facade's own: it would copy the layers' variants, and every
+//! type would still be reachable only through the layer that fails.
 #![forbid(unsafe_code)]
 
+// Inlined, so that each layer's items have pages in this crate's docs: links to them
+// from here then never depend on whether the layer's own docs were rendered first
+// (`cargo doc` renders the crates of a workspace in parallel, and a link to a crate
+// whose docs are not there yet is left as plain text, without a warning).
+#[doc(inline)]
 pub use ws_client as client;
+#[doc(inline)]
 pub use ws_frame as frame;
+#[doc(inline)]
 pub use ws_handshake as handshake;
+#[doc(inline)]
 pub use ws_server as server;
+#[doc(inline)]
 pub use ws_stream as stream;
+#[doc(inline)]
 pub use ws_tls as tls;
 
 pub use ws_client::Client;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace, as CI does: installs the real peers the
 # interoperability tests need (tests/peers/install.sh), then formatting, lints, docs,
+# a check for dead links in the rendered docs, builds of ws-tls with one feature each,
 # `cargo test` for every crate, the Autobahn conformance suite in both roles
 # (tests/autobahn.sh) and a short run of every fuzz target (tests/fuzz-smoke.sh).
 # Fails on the first failure.
@@ -13,6 +14,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+tests/doc-links.sh
+cargo clippy -p ws-tls --no-default-features --features client -- -D warnings
+cargo clippy -p ws-tls --no-default-features --features server -- -D warnings
 cargo test --workspace
 tests/autobahn.sh
 tests/fuzz-smoke.sh

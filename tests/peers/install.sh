@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real peers the interoperability tests talk to, if they are missing:
 # Python `websockets` in tests/peers/.venv, Node `ws` in tests/peers/node_modules,
-# and Debian's Chromium and tinyproxy. Safe to run again: it only adds what is absent.
+# and Debian's Chromium, tinyproxy and openssl (for the README's certificate recipe,
+# which ws-tls' tests run). Safe to run again: it only adds what is absent.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,6 +18,7 @@ fi
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ] || missing+=(tinyproxy)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -23,18 +23,42 @@ fn allowed_external(krate: &str) -> &'static [&'static str] {
         // zlib-rs is the crate flate2 compresses with, used directly because flate2
         // fixes zlib's memory level at 8 (about 98 KiB more per connection).
         "ws-stream" => &["getrandom", "simdutf8", "zlib-rs"],
-        "ws-server" | "ws-client" => &["getrandom"],
+        "ws-server" => &["getrandom"],
+        // base64 for `Proxy-Authorization`, compiled in already through ws-handshake.
+        "ws-client" => &["getrandom", "base64"],
         "ws-tls" => &["rustls", "webpki-roots", "rustls-pki-types"],
         _ => &[],
     }
 }
 
+/// Workspace members that are tools for this repository, not layers: never published,
+/// free in their dependencies (they compare us with peers), and depended on by no crate.
+const DEV_TOOLS: &[&str] = &["ws-loadgen"];
+
 fn layer_of(krate: &str) -> Option<usize> {
     LAYERS.iter().position(|layer| layer.contains(&krate))
 }
 
-/// Each workspace crate's runtime (normal, non-dev, non-build) dependencies.
+/// Each workspace crate's runtime (normal, non-dev, non-build) dependencies, the dev
+/// tools left out.
 fn runtime_dependencies() -> BTreeMap<String, Vec<String>> {
+    let mut crates = workspace();
+    crates.retain(|krate, _| !DEV_TOOLS.contains(&krate.as_str()));
+    crates
+        .into_iter()
+        .map(|(name, member)| (name, member.dependencies))
+        .collect()
+}
+
+/// What the architecture rules read of a workspace member.
+struct Member {
+    dependencies: Vec<String>,
+    /// False for `publish = false`.
+    publishable: bool,
+}
+
+/// Every workspace member, dev tools included.
+fn workspace() -> BTreeMap<String, Member> {
     let output = Command::new(env!("CARGO"))
         .args([
             "metadata",
@@ -63,7 +87,17 @@ fn runtime_dependencies() -> BTreeMap<String, Vec<String>> {
             .filter(|dependency| dependency["kind"].is_null())
             .map(|dependency| dependency["name"].as_str().expect("name").to_owned())
             .collect();
-        crates.insert(name, dependencies);
+        // `publish = false` reads as an empty list of registries.
+        let publishable = package["publish"]
+            .as_array()
+            .is_none_or(|registries| !registries.is_empty());
+        crates.insert(
+            name,
+            Member {
+                dependencies,
+                publishable,
+            },
+        );
     }
     crates
 }
@@ -118,4 +152,24 @@ fn runtime_dependencies_stay_within_their_allowance() {
 fn the_frame_codec_stands_alone() {
     let crates = runtime_dependencies();
     assert_eq!(crates["ws-frame"], Vec::<String>::new());
+}
+
+#[test]
+fn dev_tools_are_unpublished_and_depended_on_by_no_crate() {
+    let crates = workspace();
+    for tool in DEV_TOOLS {
+        let member = crates
+            .get(*tool)
+            .unwrap_or_else(|| panic!("{tool} is not a workspace member"));
+        assert!(!member.publishable, "{tool} must have publish = false");
+        for (krate, other) in &crates {
+            assert!(
+                !other
+                    .dependencies
+                    .iter()
+                    .any(|dependency| dependency == tool),
+                "{krate} depends on the dev tool {tool}"
+            );
+        }
+    }
 }

@@ -1,12 +1,15 @@
 use std::io::{self, Read, Write};
 use std::mem;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ws_handshake::{Accepted, Response};
 use ws_stream::{CloseCode, Event, Message, Role, Socket, Stream};
 
-use crate::handshake::{self, BeforeIo};
-use crate::{ClientConfig, Error, IntoUrl, Url, UrlError};
+use crate::error::parse_url;
+use crate::exchange::BeforeIo;
+use crate::handshake::{self, Upgraded};
+use crate::tcp::Deadline;
+use crate::{ClientConfig, Error, IntoUrl, Url};
 
 /// The client end of a WebSocket connection over any `Read + Write` stream: the
 /// handshake, then messages.
@@ -82,7 +85,7 @@ enum State<S> {
 #[derive(Debug)]
 struct Pending<S> {
     socket: S,
-    url: Result<Url, UrlError>,
+    url: Result<Url, Error>,
     /// [`Stream::enable_socket_control`] for socket types that have it, to call once the
     /// stream exists; a function pointer because the bound is known only where it is set.
     socket_control: Option<fn(&mut Stream<S>)>,
@@ -106,7 +109,7 @@ impl<S: Read + Write> Client<S> {
         Client {
             state: State::Pending(Pending {
                 socket,
-                url: url.into_url(),
+                url: parse_url(url),
                 socket_control: None,
             }),
         }
@@ -131,7 +134,7 @@ impl<S: Read + Write> Client<S> {
         url: impl IntoUrl,
         config: &ClientConfig,
     ) -> Result<Client<S>, Error> {
-        Client::run_handshake(socket, url.into_url()?, config, &mut |_| Ok(()))
+        Client::run_handshake(socket, parse_url(url)?, config, &mut |_| Ok(()))
     }
 
     /// [`Client::handshake_with`], bounded by [`ClientConfig::handshake_timeout`] as
@@ -151,20 +154,13 @@ impl<S: Read + Write> Client<S> {
     where
         F: FnMut(&mut S, Option<Duration>) -> io::Result<()>,
     {
-        let url = url.into_url()?;
-        // A timeout too large for the clock to represent is no timeout at all.
-        let deadline = config
-            .handshake_timeout
-            .and_then(|timeout| Instant::now().checked_add(timeout));
-        let Some(deadline) = deadline else {
+        let url = parse_url(url)?;
+        let deadline = Deadline::after(config.handshake_timeout);
+        if !deadline.is_set() {
             return Client::run_handshake(socket, url, config, &mut |_| Ok(()));
-        };
+        }
         let mut client = Client::run_handshake(socket, url, config, &mut |socket| {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::HandshakeTimeout);
-            }
-            set_timeouts(socket, Some(left)).map_err(Error::HandshakeIo)
+            set_timeouts(socket, deadline.left()?).map_err(Error::HandshakeIo)
         })?;
         if let State::Open(open) = &mut client.state {
             set_timeouts(open.stream.get_mut(), None).map_err(Error::HandshakeIo)?;
@@ -268,11 +264,24 @@ impl<S: Read + Write> Client<S> {
         config: &ClientConfig,
         before_io: BeforeIo<'_, S>,
     ) -> Result<Client<S>, Error> {
-        let (accepted, read_ahead) = handshake::perform(&mut socket, &url, config, before_io)?;
-        let stream = Stream::from_upgrade(socket, Role::Client, config.stream.clone(), &read_ahead);
-        Ok(Client {
-            state: State::Open(Open { stream, accepted }),
-        })
+        let upgraded = handshake::perform(&mut socket, &url, config, before_io)?;
+        Ok(Client::from_upgrade(socket, upgraded, config))
+    }
+
+    /// The client of a handshake that succeeded over `socket`.
+    pub(crate) fn from_upgrade(socket: S, upgraded: Upgraded, config: &ClientConfig) -> Client<S> {
+        let stream = Stream::from_upgrade(
+            socket,
+            Role::Client,
+            config.stream.clone(),
+            &upgraded.read_ahead,
+        );
+        Client {
+            state: State::Open(Open {
+                stream,
+                accepted: upgraded.accepted,
+            }),
+        }
     }
 
     /// The open connection, after running a pending handshake.

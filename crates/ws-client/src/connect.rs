@@ -1,10 +1,11 @@
-use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+//! The public connect functions: a URL in, a [`Client`] out, over the [`redirect`]
+//! loop.
 
-use ws_stream::Socket;
+use std::net::TcpStream;
 
-use crate::{Client, ClientConfig, Error, IntoUrl, Url, proxy, redirect};
+use crate::dial::{Connector, Plain};
+use crate::error::parse_url;
+use crate::{Client, ClientConfig, Error, IntoUrl, redirect};
 
 /// Connects to a `ws://` URL with [`ClientConfig::default`]; see [`connect_with`].
 ///
@@ -20,16 +21,17 @@ pub fn connect(url: impl IntoUrl) -> Result<Client<TcpStream>, Error> {
 }
 
 /// Connects to a `ws://` URL: resolves the host, connects over TCP, directly or through
-/// the [proxy](ClientConfig::proxy) ([`connect_tcp`]), runs the handshake within the
-/// handshake timeout ([`Client::handshake_with_timeouts`]), follows redirects if
+/// the [proxy](ClientConfig::proxy) ([`connect_tcp`](crate::connect_tcp)), runs the
+/// handshake within the handshake timeout, follows redirects if
 /// [allowed](ClientConfig::max_redirects), then hands the socket's read timeouts to the
 /// connection so that keep-alive and the close timeout work
 /// ([`Client::enable_socket_control`]).
 ///
 /// A `wss://` URL fails with [`Error::TlsRequired`] before anything is sent, and so does
-/// a redirect to one: TLS is the job of the ws-tls crate (built on [`connect_via`]), or
-/// of a TLS stream you pass to [`Client::handshake_with`]. The server's response and
-/// chosen subprotocol stay readable on the client.
+/// a redirect to one: TLS is the job of the ws-tls crate (`ws_tls::connect`, a
+/// [`Connector`] for [`connect_via`]), or of a TLS stream you pass to
+/// [`Client::handshake_with`]. The server's response and chosen subprotocol stay
+/// readable on the client.
 ///
 /// ```no_run
 /// use ws_client::{ClientConfig, Proxy};
@@ -41,27 +43,20 @@ pub fn connect(url: impl IntoUrl) -> Result<Client<TcpStream>, Error> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn connect_with(url: impl IntoUrl, config: &ClientConfig) -> Result<Client<TcpStream>, Error> {
-    redirect::follow(
-        url.into_url()?,
-        config,
-        redirect::Tls::Unavailable,
-        |_, tcp| Ok::<_, Error>(tcp),
-    )
+    connect_via(url, config, &Plain)
 }
 
-/// [`connect_with`] for layers that put a step of their own between TCP and the
-/// handshake, such as TLS: the proxy, the redirects and the timeouts stay here, and
-/// `open` only turns a TCP connection to `url`'s server (direct, or a tunnel through
-/// the proxy) into the stream the handshake runs over.
+/// [`connect_with`] with a [`Connector`] of your own between TCP and the handshake,
+/// such as TLS: the proxy, the redirects and the timeouts stay here, and the connector
+/// only turns a TCP connection to a server (direct, or a tunnel through the proxy)
+/// into the stream the handshake runs over.
 ///
-/// `open` is called once per connection, the first and each one a redirect leads to,
-/// with that connection's URL, which may be `wss://` (`open` does TLS, or refuses with
-/// an error of its own). The handshake then runs within the handshake timeout, set
-/// through [`Transport::tcp`], and the client gets socket control.
-///
-/// The error type is the caller's, so that `open`'s own errors (a certificate
-/// rejected, say) come out unchanged; ws-client's convert into it with `From`. A
-/// redirect is recognised on ws-client's error, before any conversion.
+/// The connector checks each URL before any I/O, the first and each one a redirect
+/// leads to, and wraps each connection; the handshake then runs within the handshake
+/// timeout, set through [`Transport::tcp`](crate::Transport::tcp), and the client gets
+/// socket control. The error type is the connector's, so that its own errors (a
+/// certificate rejected, say) come out unchanged; ws-client's convert into it with
+/// `From`.
 ///
 /// ```
 /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -70,105 +65,36 @@ pub fn connect_with(url: impl IntoUrl, config: &ClientConfig) -> Result<Client<T
 /// #     let mut ws = tungstenite::accept(listener.accept().unwrap().0).unwrap();
 /// #     while ws.read().is_ok() {}
 /// # });
+/// use std::cell::RefCell;
 /// use std::net::TcpStream;
-/// use ws_client::{ClientConfig, Error, Url};
+/// use ws_client::{ClientConfig, Connector, Error, Url};
 ///
-/// // A layer that only records what it opens; a TLS layer would wrap `tcp` for wss.
-/// let mut opened = Vec::new();
+/// // A connector that only records what it opens; a TLS one would wrap `tcp` for wss.
+/// #[derive(Default)]
+/// struct Recording(RefCell<Vec<String>>);
+///
+/// impl Connector for Recording {
+///     type Stream = TcpStream;
+///     type Error = Error;
+///
+///     fn connect(&self, url: &Url, tcp: TcpStream) -> Result<TcpStream, Error> {
+///         self.0.borrow_mut().push(url.to_string());
+///         Ok(tcp)
+///     }
+/// }
+///
 /// let url = format!("ws://{addr}/chat");
-/// let open = |url: &Url, tcp: TcpStream| {
-///     opened.push(url.to_string());
-///     Ok::<_, Error>(tcp)
-/// };
-/// let mut client = ws_client::connect_via(&url, &ClientConfig::default(), open)?;
+/// let recording = Recording::default();
+/// let mut client = ws_client::connect_via(&url, &ClientConfig::default(), &recording)?;
 /// client.close()?;
-/// assert_eq!(opened, [url]);
+/// assert_eq!(*recording.0.borrow(), [url]);
 /// # server.join().unwrap();
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn connect_via<S, E, F>(
+pub fn connect_via<C: Connector>(
     url: impl IntoUrl,
     config: &ClientConfig,
-    open: F,
-) -> Result<Client<S>, E>
-where
-    S: Transport,
-    E: From<Error>,
-    F: FnMut(&Url, TcpStream) -> Result<S, E>,
-{
-    let url = url.into_url().map_err(Error::Url)?;
-    redirect::follow(url, config, redirect::Tls::Available, open)
-}
-
-/// A connection over TCP that [`connect_via`] can run the handshake over: `TcpStream`
-/// itself, or a layer on it such as ws-tls' stream.
-pub trait Transport: Read + Write + Socket {
-    /// The TCP connection underneath, whose read and write timeouts bound the handshake.
-    fn tcp(&self) -> &TcpStream;
-}
-
-impl Transport for TcpStream {
-    fn tcp(&self) -> &TcpStream {
-        self
-    }
-}
-
-/// Opens a TCP connection to `url`'s server: directly, resolving its host and trying
-/// each address in turn within [`ClientConfig::connect_timeout`], or, when the
-/// [proxy](ClientConfig::proxy) covers the URL, to the proxy the same way and then
-/// through a `CONNECT` tunnel answered within [`ClientConfig::handshake_timeout`].
-/// `TCP_NODELAY` is set either way: a WebSocket message is written whole, so Nagle's
-/// algorithm would only delay it.
-///
-/// The first step of [`connect_with`], public for layers that add their own step before
-/// the handshake, such as TLS: they call this, wrap the socket, and finish with
-/// [`Client::handshake_with_timeouts`] ([`connect_via`] does all of it, redirects
-/// included). It accepts `wss://` URLs. When every address fails, the error is the last
-/// one's.
-pub fn connect_tcp(url: &Url, config: &ClientConfig) -> Result<TcpStream, Error> {
-    match config
-        .proxy
-        .as_ref()
-        .and_then(|proxy| proxy.server_for(url))
-    {
-        Some(server) => proxy::connect(server, url, config),
-        None => open_tcp(url.host(), url.port(), config.connect_timeout),
-    }
-}
-
-/// A TCP connection to `host` and `port`, with `TCP_NODELAY`: [`Error::Resolve`] when
-/// the host has no address, [`Error::Connect`] when none of them accepts in time.
-pub(crate) fn open_tcp(
-    host: &str,
-    port: u16,
-    timeout: Option<Duration>,
-) -> Result<TcpStream, Error> {
-    let addresses = (host, port).to_socket_addrs().map_err(Error::Resolve)?;
-    let mut last_error = None;
-    for address in addresses {
-        let attempt = match timeout {
-            Some(timeout) => TcpStream::connect_timeout(&address, timeout),
-            None => TcpStream::connect(address),
-        };
-        match attempt {
-            Ok(socket) => {
-                socket.set_nodelay(true).map_err(Error::Connect)?;
-                return Ok(socket);
-            }
-            Err(error) => last_error = Some(error),
-        }
-    }
-    Err(match last_error {
-        Some(error) => Error::Connect(error),
-        None => Error::Resolve(io::Error::new(
-            io::ErrorKind::NotFound,
-            "the host has no address",
-        )),
-    })
-}
-
-/// The handshake deadline's hook for a TCP socket: both directions get the time left.
-pub(crate) fn set_timeouts(socket: &TcpStream, timeout: Option<Duration>) -> io::Result<()> {
-    socket.set_read_timeout(timeout)?;
-    socket.set_write_timeout(timeout)
+    connector: &C,
+) -> Result<Client<C::Stream>, C::Error> {
+    redirect::follow(parse_url(url)?, config, connector)
 }

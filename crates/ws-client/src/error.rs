@@ -1,8 +1,9 @@
+use std::net::SocketAddr;
 use std::{fmt, io};
 
 use ws_handshake::Response;
 
-use crate::{Url, UrlError};
+use crate::{IntoUrl, Url, UrlError};
 
 /// Why a client could not connect, or why its connection failed or ended.
 ///
@@ -10,31 +11,62 @@ use crate::{Url, UrlError};
 /// the TCP connection, the HTTP handshake, then the WebSocket connection itself. Lower
 /// layers' errors are wrapped whole and returned by `source()`.
 ///
+/// Each message names its cause on one line, the wrapped error's text included, so
+/// that printing the error alone says what happened:
+/// `could not connect to 127.0.0.1:9: Connection refused (os error 111)`. The one
+/// variant that adds nothing to its wrapped error, [`Error::Connection`], is
+/// transparent: it shows the connection error's message and continues the `source()`
+/// chain from that error's source, so a report walking the chain prints no line twice.
+///
 /// ```
 /// use ws_client::{Client, Error, UrlError};
 ///
 /// let socket = std::io::Cursor::new(Vec::new());
 /// let mut client = Client::new(socket, "ws://example.com/chat#top");
 /// let error = client.send_text("Hello").unwrap_err();
-/// assert!(matches!(error, Error::Url(UrlError::Fragment)));
+/// assert!(matches!(error, Error::Url { error: UrlError::Fragment, .. }));
+/// assert_eq!(
+///     error.to_string(),
+///     "invalid url `ws://example.com/chat#top`: url has a fragment, which websocket urls may not"
+/// );
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The URL is malformed or not a WebSocket URL; the [`UrlError`] says which part.
-    Url(UrlError),
+    Url {
+        /// The URL as given.
+        input: Box<str>,
+        /// What is wrong with it.
+        error: UrlError,
+    },
     /// The URL is `wss://`, or a redirect led to one, which needs TLS, and
     /// [`connect`](crate::connect) opens plain TCP connections only. ws-tls adds TLS;
     /// a TLS stream of your own can go to [`Client::handshake`](crate::Client::handshake).
     TlsRequired,
     /// The host name could not be resolved to an address.
-    Resolve(io::Error),
-    /// No address of the host accepted a TCP connection in time; the error is the last
-    /// address's.
-    Connect(io::Error),
+    Resolve {
+        /// The host, as in the URL.
+        host: Box<str>,
+        /// The resolver's error.
+        error: io::Error,
+    },
+    /// No address of the host accepted a TCP connection in time; the address and error
+    /// are the last one tried.
+    Connect {
+        /// The last address tried.
+        addr: SocketAddr,
+        /// Why it refused, or `TimedOut`.
+        error: io::Error,
+    },
     /// The proxy's host could not be resolved, or none of its addresses accepted a TCP
     /// connection in time; the error is the last one's.
-    ProxyConnect(io::Error),
+    ProxyConnect {
+        /// The proxy, as `host:port`.
+        proxy: Box<str>,
+        /// The resolver's or the last address's error.
+        error: io::Error,
+    },
     /// The proxy answered `CONNECT` with 407: it wants credentials
     /// ([`Proxy::basic_auth`](crate::Proxy::basic_auth)), or refused those sent. A 401
     /// counts too: only the proxy answers `CONNECT`, and some proxies (tinyproxy) send
@@ -123,31 +155,38 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Url(_) => f.write_str("invalid websocket url"),
-            Error::TlsRequired => f.write_str("wss url needs tls, which plain connect lacks"),
-            Error::Resolve(_) => f.write_str("could not resolve the host"),
-            Error::Connect(_) => f.write_str("could not connect to the server"),
-            Error::ProxyConnect(_) => f.write_str("could not connect to the proxy"),
+            Error::Url { input, error } => write!(f, "invalid url `{input}`: {error}"),
+            Error::TlsRequired => f.write_str(
+                "wss url needs tls, which plain connect lacks: call ws_tls::connect or \
+                 ws_tls::connect_with (websockets::connect in the facade)",
+            ),
+            Error::Resolve { host, error } => write!(f, "could not resolve {host}: {error}"),
+            Error::Connect { addr, error } => write!(f, "could not connect to {addr}: {error}"),
+            Error::ProxyConnect { proxy, error } => {
+                write!(f, "could not connect to the proxy {proxy}: {error}")
+            }
             Error::ProxyAuthRequired => f.write_str("proxy requires authentication"),
             Error::ProxyRefused(status) => {
                 write!(f, "proxy answered {status} instead of opening a tunnel")
             }
-            Error::InvalidProxyResponse(_) => f.write_str("invalid answer from the proxy"),
+            Error::InvalidProxyResponse(error) => {
+                write!(f, "invalid answer from the proxy: {error}")
+            }
             Error::UnexpectedProxyData => {
                 f.write_str("proxy sent data through the tunnel before the server could")
             }
-            Error::HandshakeIo(_) => f.write_str("i/o error during the handshake"),
+            Error::HandshakeIo(error) => write!(f, "handshake i/o failed: {error}"),
             Error::HandshakeTimeout => f.write_str("server did not finish the handshake in time"),
             Error::ClosedDuringHandshake => {
                 f.write_str("server closed the connection during the handshake")
             }
-            Error::Handshake(_) => f.write_str("websocket handshake failed"),
+            Error::Handshake(error) => write!(f, "websocket handshake failed: {error}"),
             Error::TooManyRedirects { limit } => {
                 write!(f, "more than {limit} redirects in a row")
             }
             Error::InsecureRedirect(url) => write!(f, "refused redirect from wss to {url}"),
-            Error::InvalidRedirect(_) => f.write_str("redirect to an unusable url"),
-            Error::Connection(_) => f.write_str("websocket connection error"),
+            Error::InvalidRedirect(error) => write!(f, "redirect to an unusable url: {error}"),
+            Error::Connection(error) => error.fmt(f),
             Error::NoConnection => f.write_str("no connection, as the handshake failed earlier"),
         }
     }
@@ -156,13 +195,14 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Url(error) | Error::InvalidRedirect(error) => Some(error),
-            Error::Resolve(error)
-            | Error::Connect(error)
-            | Error::ProxyConnect(error)
+            Error::Url { error, .. } | Error::InvalidRedirect(error) => Some(error),
+            Error::Resolve { error, .. }
+            | Error::Connect { error, .. }
+            | Error::ProxyConnect { error, .. }
             | Error::HandshakeIo(error) => Some(error),
             Error::Handshake(error) | Error::InvalidProxyResponse(error) => Some(error),
-            Error::Connection(error) => Some(error),
+            // Transparent: its message is the connection error's own.
+            Error::Connection(error) => error.source(),
             Error::TlsRequired
             | Error::ProxyAuthRequired
             | Error::ProxyRefused(_)
@@ -176,10 +216,10 @@ impl std::error::Error for Error {
     }
 }
 
-impl From<UrlError> for Error {
-    fn from(error: UrlError) -> Error {
-        Error::Url(error)
-    }
+/// Parses `url` into a [`Url`], or an [`Error::Url`] that shows the text given.
+pub(crate) fn parse_url(url: impl IntoUrl) -> Result<Url, Error> {
+    url.into_url_or_input()
+        .map_err(|(input, error)| Error::Url { input, error })
 }
 
 impl From<ws_handshake::Error> for Error {

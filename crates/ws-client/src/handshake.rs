@@ -1,63 +1,37 @@
 //! The opening handshake's I/O: the request out, the response head in, and the bytes
 //! that came after it kept for the connection.
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 
-use ws_handshake::{Accepted, ClientRequest, Limits, Parsed, Response, ResponseParser};
+use ws_handshake::{Accepted, ClientRequest};
 
+use crate::exchange::{BeforeIo, read_head, write_request};
 use crate::{ClientConfig, Error, Url};
 
-/// How much is read at once while waiting for the response head. A `101` takes a few
-/// hundred bytes; whatever follows the head in the last read goes to the connection.
-const CHUNK: usize = 4096;
+/// A handshake that succeeded.
+#[derive(Debug)]
+pub(crate) struct Upgraded {
+    /// The server's accepted response.
+    pub(crate) accepted: Accepted,
+    /// The bytes received after the response head (a first frame the server may have
+    /// sent at once), which belong to the connection.
+    pub(crate) read_ahead: Vec<u8>,
+}
 
-/// Runs before every read and write of the handshake: a deadline sets the socket's
-/// timeouts to the time left here, or fails once it has passed.
-pub(crate) type BeforeIo<'a, S> = &'a mut dyn FnMut(&mut S) -> Result<(), Error>;
-
-/// Sends the request for `url`, reads and checks the response, and answers the accepted
-/// response with the bytes received after its head (a first frame the server may have
-/// sent at once), which belong to the connection.
+/// Sends the request for `url`, reads and checks the response.
 pub(crate) fn perform<S: Read + Write>(
     socket: &mut S,
     url: &Url,
     config: &ClientConfig,
     before_io: BeforeIo<'_, S>,
-) -> Result<(Accepted, Vec<u8>), Error> {
+) -> Result<Upgraded, Error> {
     let (request, pending) = build_request(url, config).build()?;
     write_request(socket, &request, before_io)?;
     let (response, read_ahead) = read_head(socket, config.limits, before_io)?;
-    Ok((pending.validate(response)?, read_ahead))
-}
-
-/// Reads a response head within `limits`, and answers it with the bytes received after
-/// it. A malformed head is an [`Error::Handshake`].
-pub(crate) fn read_head<S: Read>(
-    socket: &mut S,
-    limits: Limits,
-    before_io: BeforeIo<'_, S>,
-) -> Result<(Response, Vec<u8>), Error> {
-    let mut parser = ResponseParser::new(limits);
-    let mut received = Vec::with_capacity(CHUNK);
-    let mut chunk = [0; CHUNK];
-    loop {
-        before_io(socket)?;
-        let n = match socket.read(&mut chunk) {
-            Ok(0) => return Err(Error::ClosedDuringHandshake),
-            Ok(n) => n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(io_error(error)),
-        };
-        // A reader claiming more than the buffer holds is broken; `min` keeps it from
-        // turning into a panic.
-        received.extend_from_slice(&chunk[..n.min(CHUNK)]);
-        // The parser resumes where it stopped, so a head arriving in many small reads
-        // costs no rescanning.
-        if let Parsed::Complete(response, used) = parser.parse(&received)? {
-            let after_head = received.get(used..).unwrap_or_default().to_vec();
-            return Ok((response, after_head));
-        }
-    }
+    Ok(Upgraded {
+        accepted: pending.validate(response)?,
+        read_ahead,
+    })
 }
 
 fn build_request(url: &Url, config: &ClientConfig) -> ClientRequest {
@@ -70,32 +44,4 @@ fn build_request(url: &Url, config: &ClientConfig) -> ClientRequest {
         request = request.header(name.clone(), value.clone());
     }
     request
-}
-
-/// Writes all of `request`, calling `before_io` before each write and the flush.
-pub(crate) fn write_request<S: Write>(
-    socket: &mut S,
-    mut request: &[u8],
-    before_io: BeforeIo<'_, S>,
-) -> Result<(), Error> {
-    while !request.is_empty() {
-        before_io(socket)?;
-        match socket.write(request) {
-            Ok(0) => return Err(Error::HandshakeIo(io::ErrorKind::WriteZero.into())),
-            Ok(n) => request = request.get(n..).unwrap_or_default(),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(io_error(error)),
-        }
-    }
-    before_io(socket)?;
-    socket.flush().map_err(io_error)
-}
-
-/// A read or write that timed out is the handshake timing out: the deadline set it, or
-/// the caller's own timeout on the socket did.
-fn io_error(error: io::Error) -> Error {
-    match error.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::HandshakeTimeout,
-        _ => Error::HandshakeIo(error),
-    }
 }

@@ -69,10 +69,11 @@
 //!
 //! # Building on it
 //!
-//! A TLS layer reuses [`connect_with`] through [`connect_via`]: it supplies only the
-//! step that turns a TCP connection (direct, or tunnelled through the proxy) into its
-//! own stream, a [`Transport`], and gets the proxy, the redirects across `ws` and
-//! `wss`, the timeouts and the handshake from here. The steps are public too:
+//! A TLS layer reuses [`connect_with`] through [`connect_via`]: its [`Connector`]
+//! (the client's side of ws-server's `Acceptor`) supplies only the step that turns a
+//! TCP connection (direct, or tunnelled through the proxy) into its own stream, a
+//! [`Transport`], and gets the proxy, the redirects across `ws` and `wss`, the
+//! timeouts and the handshake from here. The steps are public too:
 //! [`connect_tcp`] for the TCP connection or tunnel, then
 //! [`Client::handshake_with_timeouts`]. Messages, keep-alive and the close handshake
 //! are the work of [`ws_stream`]; the HTTP upgrade's rules are [`ws_handshake`]'s, whose
@@ -81,26 +82,32 @@
 //!
 //! # Features
 //!
-//! None. The crate depends only on `ws-handshake` and `ws-stream`.
+//! None. The crate depends on `ws-handshake` and `ws-stream`, and on `base64` for
+//! proxy credentials (already compiled in through `ws-handshake`).
 //!
 //! # Unsafe
 //!
 //! None: `#![forbid(unsafe_code)]`.
 #![forbid(unsafe_code)]
 
-mod base64;
+// The connect path, bottom up, each module importing only those before it: `tcp` and
+// `exchange`, `proxy`, `dial`, `redirect`, then the public functions of `connect`.
 mod client;
 mod config;
 mod connect;
+mod dial;
 mod error;
+mod exchange;
 mod handshake;
 mod proxy;
 mod redirect;
+mod tcp;
 mod url;
 
 pub use client::Client;
 pub use config::ClientConfig;
-pub use connect::{Transport, connect, connect_tcp, connect_via, connect_with};
+pub use connect::{connect, connect_via, connect_with};
+pub use dial::{Connector, Plain, Transport, connect_tcp};
 pub use error::Error;
 pub use proxy::Proxy;
 pub use url::{IntoUrl, Url, UrlError};

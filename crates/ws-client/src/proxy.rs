@@ -3,17 +3,23 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr, TcpStream};
-use std::time::Instant;
+use std::time::Duration;
 
-use crate::connect::{open_tcp, set_timeouts};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use ws_handshake::Limits;
+
+use crate::exchange::{read_head, write_request};
+use crate::tcp::{Deadline, open_tcp, set_timeouts};
 use crate::url::{is_scheme, parse_port, split_authority};
-use crate::{ClientConfig, Error, Url, UrlError, base64, handshake};
+use crate::{Error, Url, UrlError};
 
 /// An HTTP proxy that connections go through, for `ws://` and `wss://` alike: the
 /// client asks it to `CONNECT` to the server, then speaks through the tunnel (TLS,
 /// for `wss`, end to end with the server; the proxy sees only the host and port).
 ///
-/// Set it with [`ClientConfig::proxy`]; [`connect_tcp`](crate::connect_tcp) and every
+/// Set it with [`ClientConfig::proxy`](crate::ClientConfig::proxy); [`connect_tcp`](crate::connect_tcp) and every
 /// function built on it then open the tunnel before anything else.
 ///
 /// ```
@@ -328,20 +334,35 @@ impl Bypass {
     }
 }
 
+/// How long a tunnel may take to open, and how large the proxy's answer may be: the
+/// [`ClientConfig`](crate::ClientConfig) fields that concern the proxy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TunnelLimits {
+    /// For the TCP connection to the proxy.
+    pub(crate) connect_timeout: Option<Duration>,
+    /// For the `CONNECT` exchange, as one deadline.
+    pub(crate) answer_timeout: Option<Duration>,
+    /// On the proxy's answer head.
+    pub(crate) head: Limits,
+}
+
 /// Opens a TCP connection to `server` and a tunnel through it to `url`'s host and
 /// port, within the connect timeout (TCP) and the handshake timeout (`CONNECT`).
 pub(crate) fn connect(
     server: &Server,
     url: &Url,
-    config: &ClientConfig,
+    limits: TunnelLimits,
 ) -> Result<TcpStream, Error> {
-    let mut socket = open_tcp(&server.host, server.port, config.connect_timeout).map_err(
+    let mut socket = open_tcp(&server.host, server.port, limits.connect_timeout).map_err(
         |error| match error {
-            Error::Resolve(error) | Error::Connect(error) => Error::ProxyConnect(error),
+            Error::Resolve { error, .. } | Error::Connect { error, .. } => Error::ProxyConnect {
+                proxy: format!("{}:{}", server.host, server.port).into(),
+                error,
+            },
             other => other,
         },
     )?;
-    tunnel(&mut socket, server, url, config)?;
+    tunnel(&mut socket, server, url, limits)?;
     Ok(socket)
 }
 
@@ -350,7 +371,7 @@ fn tunnel(
     socket: &mut TcpStream,
     server: &Server,
     url: &Url,
-    config: &ClientConfig,
+    limits: TunnelLimits,
 ) -> Result<(), Error> {
     let authority = url.authority();
     let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
@@ -361,22 +382,14 @@ fn tunnel(
     }
     request.push_str("\r\n");
 
-    let deadline = config
-        .handshake_timeout
-        .and_then(|timeout| Instant::now().checked_add(timeout));
-    let mut before_io = |socket: &mut TcpStream| -> Result<(), Error> {
-        let Some(deadline) = deadline else {
-            return Ok(());
-        };
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Error::HandshakeTimeout);
-        }
-        set_timeouts(socket, Some(left)).map_err(Error::HandshakeIo)
+    let deadline = Deadline::after(limits.answer_timeout);
+    let mut before_io = |socket: &mut TcpStream| match deadline.left()? {
+        Some(left) => set_timeouts(socket, Some(left)).map_err(Error::HandshakeIo),
+        None => Ok(()),
     };
-    handshake::write_request(socket, request.as_bytes(), &mut before_io)?;
-    let (response, after_head) = handshake::read_head(socket, config.limits, &mut before_io)
-        .map_err(|error| match error {
+    write_request(socket, request.as_bytes(), &mut before_io)?;
+    let (response, after_head) =
+        read_head(socket, limits.head, &mut before_io).map_err(|error| match error {
             Error::Handshake(error) => Error::InvalidProxyResponse(error),
             other => other,
         })?;
@@ -387,7 +400,7 @@ fn tunnel(
         // the server's.
         200..=299 if !after_head.is_empty() => Err(Error::UnexpectedProxyData),
         200..=299 => {
-            if deadline.is_some() {
+            if deadline.is_set() {
                 set_timeouts(socket, None).map_err(Error::HandshakeIo)?;
             }
             Ok(())
@@ -405,7 +418,7 @@ fn basic_authorization(user: &[u8], password: &[u8]) -> String {
     credentials.extend_from_slice(user);
     credentials.push(b':');
     credentials.extend_from_slice(password);
-    format!("Basic {}", base64::encode(&credentials))
+    format!("Basic {}", BASE64.encode(&credentials))
 }
 
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it is, as the
@@ -440,7 +453,15 @@ fn hex(digit: u8) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::percent_decode;
+    use super::{basic_authorization, percent_decode};
+
+    #[test]
+    fn basic_credentials_are_rfc_7617s() {
+        assert_eq!(
+            basic_authorization(b"Aladdin", b"open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+    }
 
     #[test]
     fn percent_decoding_keeps_what_is_not_an_escape() {

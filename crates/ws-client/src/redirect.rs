@@ -1,11 +1,11 @@
-//! Opening a connection and following the server's redirects: the loop that
-//! [`connect_with`](crate::connect_with) and [`connect_via`](crate::connect_via) share.
+//! Following the server's redirects: the loop under every connect function, on top of
+//! [`dial`](crate::dial)'s connections.
 
 use std::borrow::Cow;
-use std::net::TcpStream;
 
-use crate::connect::{Transport, connect_tcp, set_timeouts};
-use crate::{Client, ClientConfig, Error, Url, UrlError};
+use crate::dial::{Connector, Transport, connect_tcp};
+use crate::tcp::{Deadline, set_timeouts};
+use crate::{Client, ClientConfig, Error, Url, UrlError, handshake};
 
 /// The redirect statuses followed; 300 (a choice for the user), 304 (a cache's) and
 /// 305 (deprecated, and a way to push a proxy on the client) are not.
@@ -16,50 +16,31 @@ const REDIRECTS: [u16; 5] = [301, 302, 303, 307, 308];
 /// must not be able to collect the credentials meant for another by redirecting.
 const CREDENTIALS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
-/// Whether the open step of a connect function can do TLS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Tls {
-    /// It can, so `wss://` URLs, the first or redirected to, reach it.
-    Available,
-    /// It cannot, so `wss://` URLs fail with [`Error::TlsRequired`] before any I/O.
-    Unavailable,
-}
-
-/// Connects to `url` through `open`, runs the handshake, and while the server answers
-/// with a redirect (and [`ClientConfig::max_redirects`] allows), connects to where it
-/// points instead.
-pub(crate) fn follow<S, E, F>(
+/// Connects to `url` through `connector`, runs the handshake, and while the server
+/// answers with a redirect (and [`ClientConfig::max_redirects`] allows), connects to
+/// where it points instead.
+pub(crate) fn follow<C: Connector>(
     mut url: Url,
     config: &ClientConfig,
-    tls: Tls,
-    mut open: F,
-) -> Result<Client<S>, E>
-where
-    S: Transport,
-    E: From<Error>,
-    F: FnMut(&Url, TcpStream) -> Result<S, E>,
-{
+    connector: &C,
+) -> Result<Client<C::Stream>, C::Error> {
     let mut config = Cow::Borrowed(config);
     let mut redirects = 0;
     loop {
-        if url.is_secure() && tls == Tls::Unavailable {
-            return Err(Error::TlsRequired.into());
-        }
+        connector.check(&url)?;
         let tcp = connect_tcp(&url, &config)?;
-        let stream = open(&url, tcp)?;
-        let handshake =
-            Client::handshake_with_timeouts(stream, &url, &config, |stream, timeout| {
-                set_timeouts(stream.tcp(), timeout)
-            });
-        let error = match handshake {
-            Ok(mut client) => {
+        set_timeouts(&tcp, config.handshake_timeout).map_err(Error::HandshakeIo)?;
+        let mut stream = connector.connect(&url, tcp)?;
+        let error = match upgrade(&mut stream, &url, &config) {
+            Ok(upgraded) => {
+                let mut client = Client::from_upgrade(stream, upgraded, &config);
                 client.enable_socket_control();
                 return Ok(client);
             }
             Err(error) => error,
         };
         let Some(location) = location(&error) else {
-            return Err(error.into());
+            return Err(connector.handshake_error(&stream, error));
         };
         if config.max_redirects == 0 {
             // Redirects are off: the caller gets the response, `Location` included.
@@ -88,6 +69,21 @@ where
         redirects += 1;
         url = next;
     }
+}
+
+/// The WebSocket handshake over `stream` within the handshake timeout, the TCP
+/// socket's timeouts cleared once it has succeeded.
+fn upgrade<S: Transport>(
+    stream: &mut S,
+    url: &Url,
+    config: &ClientConfig,
+) -> Result<handshake::Upgraded, Error> {
+    let deadline = Deadline::after(config.handshake_timeout);
+    let upgraded = handshake::perform(stream, url, config, &mut |stream| {
+        set_timeouts(stream.tcp(), deadline.left()?).map_err(Error::HandshakeIo)
+    })?;
+    set_timeouts(stream.tcp(), None).map_err(Error::HandshakeIo)?;
+    Ok(upgraded)
 }
 
 /// The `Location` of a redirect response that `error` carries, if it is one.

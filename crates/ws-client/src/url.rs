@@ -323,15 +323,45 @@ impl IntoUrl for &Url {
     }
 }
 
-mod sealed {
-    /// Keeps [`IntoUrl`](super::IntoUrl) closed, so methods can be added to it later.
-    pub trait Sealed {}
+pub(crate) mod sealed {
+    use super::{Url, UrlError};
 
-    impl Sealed for &str {}
-    impl Sealed for String {}
-    impl Sealed for &String {}
-    impl Sealed for super::Url {}
-    impl Sealed for &super::Url {}
+    /// Keeps [`IntoUrl`](super::IntoUrl) closed, so methods can be added to it later.
+    pub trait Sealed {
+        /// Parses or clones the URL, keeping the text on failure so that the error can
+        /// show what was given.
+        fn into_url_or_input(self) -> Result<Url, (Box<str>, UrlError)>;
+    }
+
+    impl Sealed for &str {
+        fn into_url_or_input(self) -> Result<Url, (Box<str>, UrlError)> {
+            Url::parse(self).map_err(|error| (self.into(), error))
+        }
+    }
+
+    impl Sealed for String {
+        fn into_url_or_input(self) -> Result<Url, (Box<str>, UrlError)> {
+            Url::parse(&self).map_err(|error| (self.into(), error))
+        }
+    }
+
+    impl Sealed for &String {
+        fn into_url_or_input(self) -> Result<Url, (Box<str>, UrlError)> {
+            self.as_str().into_url_or_input()
+        }
+    }
+
+    impl Sealed for Url {
+        fn into_url_or_input(self) -> Result<Url, (Box<str>, UrlError)> {
+            Ok(self)
+        }
+    }
+
+    impl Sealed for &Url {
+        fn into_url_or_input(self) -> Result<Url, (Box<str>, UrlError)> {
+            Ok(self.clone())
+        }
+    }
 }
 
 /// `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`, RFC 3986 section 3.1.

@@ -66,10 +66,12 @@ impl fmt::Display for Error {
             Error::FragmentedControlFrame => f.write_str("fragmented control frame"),
             Error::InvalidLength => f.write_str("64-bit payload length with the top bit set"),
             Error::PayloadTooLarge { len, max } => {
-                write!(f, "frame payload of {len} bytes exceeds the limit of {max}")
+                write!(f, "frame of {len} bytes exceeds the {max}-byte limit")
             }
-            Error::UnmaskedFrame => f.write_str("unmasked frame from a client"),
-            Error::MaskedFrame => f.write_str("masked frame from a server"),
+            Error::UnmaskedFrame => {
+                f.write_str("unmasked frame from a client, which must mask every frame")
+            }
+            Error::MaskedFrame => f.write_str("masked frame from a server, which must not mask"),
             Error::CloseBodyTooShort => f.write_str("close payload of one byte"),
             Error::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
             Error::CloseReasonNotUtf8 => f.write_str("close reason is not valid utf-8"),

@@ -74,6 +74,7 @@
 
 mod accept;
 mod client;
+mod collect;
 mod error;
 mod extensions;
 mod head;
@@ -83,6 +84,7 @@ mod server;
 
 pub use accept::{Handshake, accept_key};
 pub use client::{Accepted, ClientRequest, PendingHandshake};
+pub use collect::collect_head;
 pub use error::{Error, Misuse};
 pub use extensions::{
     DeflateOffer, DeflateParams, DeflateServerConfig, Extension, ExtensionParam,
@@ -91,4 +93,4 @@ pub use extensions::{
 pub use head::{Request, Response};
 pub use headers::Headers;
 pub use parse::{Limits, Parsed, RequestParser, ResponseParser};
-pub use server::{AcceptResponse, Rejection, UpgradeRequest};
+pub use server::{AcceptResponse, Rejection, UpgradeRequest, reason_phrase};

@@ -386,14 +386,24 @@ impl Rejection {
     }
 }
 
-/// The reason phrase for the statuses a handshake is likely to be refused with; the
-/// phrase is optional in HTTP/1.1, so others get none.
-fn reason_phrase(status: u16) -> &'static str {
+/// The reason phrase for the statuses a WebSocket server is likely to answer with, a
+/// handshake's refusals and a few plain pages'; the phrase is optional in HTTP/1.1, so
+/// others get none (an empty string).
+///
+/// ```
+/// assert_eq!(ws_handshake::reason_phrase(426), "Upgrade Required");
+/// assert_eq!(ws_handshake::reason_phrase(299), "");
+/// ```
+pub fn reason_phrase(status: u16) -> &'static str {
     match status {
+        101 => "Switching Protocols",
+        200 => "OK",
+        204 => "No Content",
         301 => "Moved Permanently",
         302 => "Found",
         303 => "See Other",
         307 => "Temporary Redirect",
+        304 => "Not Modified",
         308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",

@@ -1,7 +1,9 @@
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
 use ws_stream::{Message, PreparedMessage, Split, Writer};
+
+use crate::sync::lock;
 
 /// A set of connections that receive the same messages: a chat room, a pub/sub topic.
 ///
@@ -47,23 +49,23 @@ impl<S: Split> Broadcast<S> {
     /// Adds a connection's writer.
     pub fn join(&self, writer: Writer<S>) -> Member {
         let member = Member(self.next_id.fetch_add(1, Ordering::Relaxed));
-        self.lock().push((member, writer));
+        lock(&self.members).push((member, writer));
         member
     }
 
     /// Removes a member.
     pub fn leave(&self, member: Member) {
-        self.lock().retain(|(id, _)| *id != member);
+        lock(&self.members).retain(|(id, _)| *id != member);
     }
 
     /// The number of members.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        lock(&self.members).len()
     }
 
     /// Whether the set has no members.
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        lock(&self.members).is_empty()
     }
 
     /// Sends `message` to every member and returns how many it reached.
@@ -73,7 +75,7 @@ impl<S: Split> Broadcast<S> {
 
     /// Sends a message already prepared to every member; returns how many it reached.
     pub fn send_prepared(&self, message: &PreparedMessage) -> usize {
-        let members: Vec<(Member, Writer<S>)> = self.lock().clone();
+        let members: Vec<(Member, Writer<S>)> = lock(&self.members).clone();
         let mut failed = Vec::new();
         for (member, writer) in &members {
             if writer.send_prepared(message).is_err() {
@@ -81,15 +83,9 @@ impl<S: Split> Broadcast<S> {
             }
         }
         if !failed.is_empty() {
-            self.lock().retain(|(member, _)| !failed.contains(member));
+            lock(&self.members).retain(|(member, _)| !failed.contains(member));
         }
         members.len() - failed.len()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Vec<(Member, Writer<S>)>> {
-        self.members
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

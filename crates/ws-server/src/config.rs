@@ -14,6 +14,7 @@ use ws_handshake::Limits;
 ///     .protocols(["chat.v2", "chat.v1"])
 ///     .idle_timeout(Some(Duration::from_secs(60)));
 /// assert_eq!(config.max_connections, 10_000);
+/// assert_eq!(config.stream.idle_timeout, Some(Duration::from_secs(60)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -31,16 +32,6 @@ pub struct ServerConfig {
     ///
     /// Default: 10 s, as python-websockets' `open_timeout`.
     pub handshake_timeout: Duration,
-    /// How long a connection may stay silent before it is closed with 1011; it is the
-    /// connection's read timeout. Pair it with [`ServerConfig::ping_interval`] so that
-    /// live but quiet clients are pinged and answer.
-    ///
-    /// Default: `None`: connections may idle forever, as with tungstenite.
-    pub idle_timeout: Option<Duration>,
-    /// After this long without hearing from a client, ping it.
-    ///
-    /// Default: `None`.
-    pub ping_interval: Option<Duration>,
     /// How long one write to a client may block before the connection is given up:
     /// keeps a client that stopped reading from holding a broadcaster.
     ///
@@ -56,8 +47,12 @@ pub struct ServerConfig {
     pub allowed_origins: Option<Vec<String>>,
     /// Limits on the HTTP head. Default: [`Limits::default`] (8 KiB, 64 fields).
     pub limits: Limits,
-    /// Limits and timers of each connection once upgraded; its `ping_interval` and
-    /// `idle_timeout` are replaced by the fields above.
+    /// Limits and timers of each connection once upgraded, keep-alive included: its
+    /// `ping_interval` and `idle_timeout` are the only ones, which
+    /// [`ServerConfig::ping_interval`] and [`ServerConfig::idle_timeout`] set too.
+    ///
+    /// Default: [`ws_stream::Config::default`], whose fields document their defaults
+    /// (no pings, no idle timeout: connections may idle forever, as with tungstenite).
     pub stream: ws_stream::Config,
 }
 
@@ -66,8 +61,6 @@ impl Default for ServerConfig {
         ServerConfig {
             max_connections: 1024,
             handshake_timeout: Duration::from_secs(10),
-            idle_timeout: None,
-            ping_interval: None,
             write_timeout: Some(Duration::from_secs(30)),
             protocols: Vec::new(),
             allowed_origins: None,
@@ -90,15 +83,20 @@ impl ServerConfig {
         self
     }
 
-    /// Sets [`ServerConfig::idle_timeout`].
+    /// Sets how long a connection may stay silent before it is closed with 1011: the
+    /// stream config's [`idle_timeout`](ws_stream::Config::idle_timeout), a shortcut
+    /// for `.stream(config.stream.idle_timeout(timeout))`. Pair it with
+    /// [`ServerConfig::ping_interval`] so that live but quiet clients are pinged and
+    /// answer.
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> ServerConfig {
-        self.idle_timeout = timeout;
+        self.stream = self.stream.idle_timeout(timeout);
         self
     }
 
-    /// Sets [`ServerConfig::ping_interval`].
+    /// Sets after how long without hearing from a client it is pinged: the stream
+    /// config's [`ping_interval`](ws_stream::Config::ping_interval).
     pub fn ping_interval(mut self, interval: Option<Duration>) -> ServerConfig {
-        self.ping_interval = interval;
+        self.stream = self.stream.ping_interval(interval);
         self
     }
 
@@ -136,13 +134,5 @@ impl ServerConfig {
     pub fn stream(mut self, config: ws_stream::Config) -> ServerConfig {
         self.stream = config;
         self
-    }
-
-    /// The connection config with this server's timers in it.
-    pub(crate) fn stream_config(&self) -> ws_stream::Config {
-        self.stream
-            .clone()
-            .ping_interval(self.ping_interval)
-            .idle_timeout(self.idle_timeout)
     }
 }

@@ -1,11 +1,19 @@
 use std::{fmt, io};
 
 /// Why the server could not start, or why accepting a connection failed.
+///
+/// Each message names its cause on one line, a wrapped error's text included:
+/// `cannot listen on 127.0.0.1:8080: Address already in use (os error 98)`.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The listening address could not be resolved or bound.
-    Bind(io::Error),
+    Bind {
+        /// The address, as given.
+        addr: String,
+        /// Why it could not be bound (in use, not permitted, not resolved).
+        error: io::Error,
+    },
     /// A route's path does not start with `/` (the path given).
     InvalidPath(String),
     /// A route for this path already exists (the path given).
@@ -29,17 +37,17 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Bind(_) => f.write_str("cannot listen on the address"),
+            Error::Bind { addr, error } => write!(f, "cannot listen on {addr}: {error}"),
             Error::InvalidPath(path) => write!(f, "route path {path:?} does not start with '/'"),
             Error::DuplicatePath(path) => write!(f, "a route for {path:?} exists already"),
             Error::NoRoute(path) => write!(f, "no route for {path:?}"),
-            Error::Handshake(_) => f.write_str("invalid websocket handshake"),
+            Error::Handshake(error) => write!(f, "invalid websocket handshake: {error}"),
             Error::Rejected(status) => write!(f, "request rejected with status {status}"),
             Error::HandshakeTimeout => f.write_str("client did not finish its handshake in time"),
             Error::ClosedDuringHandshake => {
                 f.write_str("client closed the connection during the handshake")
             }
-            Error::Io(_) => f.write_str("i/o error during the handshake"),
+            Error::Io(error) => write!(f, "handshake i/o failed: {error}"),
         }
     }
 }
@@ -47,7 +55,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Bind(error) | Error::Io(error) => Some(error),
+            Error::Bind { error, .. } | Error::Io(error) => Some(error),
             Error::Handshake(error) => Some(error),
             _ => None,
         }

@@ -2,7 +2,9 @@
 
 use std::io::{self, Read, Write};
 
-use ws_handshake::{AcceptResponse, Limits, Parsed, Rejection, RequestParser, UpgradeRequest};
+use ws_handshake::{
+    AcceptResponse, Limits, Rejection, RequestParser, UpgradeRequest, collect_head,
+};
 use ws_stream::{Role, Stream};
 
 use crate::request::split_target;
@@ -36,14 +38,11 @@ pub(crate) fn read_request<S: Read>(
     before_read: &mut dyn FnMut(&mut S) -> Result<(), Error>,
 ) -> Result<(ws_handshake::Request, Vec<u8>), Error> {
     let mut parser = RequestParser::new(limits);
-    let mut buf = Vec::new();
-    let mut chunk = [0; 2048];
-    loop {
+    let read = |chunk: &mut [u8]| loop {
         before_read(socket)?;
-        let n = match socket.read(&mut chunk) {
-            Ok(0) => return Err(Error::ClosedDuringHandshake),
-            Ok(n) => n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+        match socket.read(chunk) {
+            Ok(n) => return Ok(n),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error)
                 if matches!(
                     error.kind(),
@@ -53,13 +52,9 @@ pub(crate) fn read_request<S: Read>(
                 return Err(Error::HandshakeTimeout);
             }
             Err(error) => return Err(Error::Io(error)),
-        };
-        buf.extend_from_slice(&chunk[..n]);
-        if let Parsed::Complete(request, used) = parser.parse(&buf)? {
-            buf.drain(..used);
-            return Ok((request, buf));
         }
-    }
+    };
+    collect_head(|received| parser.parse(received), read)?.ok_or(Error::ClosedDuringHandshake)
 }
 
 /// Decides how to answer `request`, in the order a client learns most from: not an
@@ -185,7 +180,7 @@ pub fn accept_with<S: Read + Write>(
         Answer::Upgrade(upgrade, response) => {
             send_all(&mut socket, &response).map_err(Error::Io)?;
             let stream =
-                Stream::from_upgrade(socket, Role::Server, config.stream_config(), &read_ahead);
+                Stream::from_upgrade(socket, Role::Server, config.stream.clone(), &read_ahead);
             Ok((stream, upgrade))
         }
         Answer::Refuse(response, reason) => {

@@ -65,6 +65,7 @@ mod error;
 mod handshake;
 mod request;
 mod server;
+mod sync;
 
 pub use broadcast::{Broadcast, Member};
 pub use config::ServerConfig;

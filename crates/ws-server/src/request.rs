@@ -1,6 +1,6 @@
 use std::net::SocketAddr;
 
-use ws_handshake::Headers;
+use ws_handshake::{Headers, reason_phrase};
 
 /// A client's request as a server callback sees it: before the upgrade is accepted
 /// ([`Server::on_upgrade`](crate::Server::on_upgrade)) or when a plain HTTP page is
@@ -206,21 +206,5 @@ impl HttpResponse {
         );
         out.extend_from_slice(&self.body);
         Some(out)
-    }
-}
-
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        204 => "No Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        304 => "Not Modified",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "",
     }
 }

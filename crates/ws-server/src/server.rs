@@ -3,7 +3,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,7 @@ use ws_handshake::{Handshake, Rejection};
 use ws_stream::{CloseCode, CloseRequest, Reader, Role, Socket, Split, Stream, Writer};
 
 use crate::handshake::{Answer, Callbacks, CheckFn, negotiate, read_request, send_all};
+use crate::sync::lock;
 use crate::{Accept, Error, HandlerResult, HttpResponse, Request, ServerConfig};
 
 /// Turns an accepted TCP connection into the stream the WebSocket runs over: the TCP
@@ -162,6 +163,25 @@ impl<A: Acceptor> Server<A> {
         Ok(Handshake::generate_accept_key(&key)?)
     }
 
+    /// Runs `path`'s route handler on this thread over a connection you upgraded
+    /// yourself, and returns when it ends: the last step for applications with their
+    /// own HTTP server, after [`Server::handle_upgrade`], the `101` answer, and
+    /// [`Stream::from_upgrade`] with the bytes read past the request head.
+    ///
+    /// The handler's connection ends as under [`Server::run`]: closed normally when it
+    /// returns `Ok`, with 1011 when it fails or panics. Nothing is bound, so a server
+    /// used only this way never listens; its [`ServerConfig`] does not apply to the
+    /// stream, which has the config you gave it. [`Error::NoRoute`] when no route
+    /// matches `path`.
+    pub fn serve_upgraded(&self, path: &str, stream: Stream<A::Stream>) -> Result<(), Error> {
+        let runner = self
+            .routes
+            .get(path)
+            .ok_or_else(|| Error::NoRoute(path.to_owned()))?;
+        runner(stream, path);
+        Ok(())
+    }
+
     /// Binds and serves on this thread until the listener fails.
     pub fn run(self) -> Result<(), Error> {
         let listener = bind(&self.addr)?;
@@ -174,14 +194,16 @@ impl<A: Acceptor> Server<A> {
     /// shuts the server down.
     pub fn spawn(self) -> Result<ServerHandle, Error> {
         let listener = bind(&self.addr)?;
-        let addr = listener.local_addr().map_err(Error::Bind)?;
+        let given = self.addr.clone();
+        let bind_error = move |error| Error::Bind { addr: given, error };
+        let addr = listener.local_addr().map_err(bind_error.clone())?;
         let shared = Arc::new(self.into_shared());
         let registry = Arc::clone(&shared.registry);
         let close_timeout = shared.config.stream.close_timeout;
         let accept_thread = thread::Builder::new()
             .name("ws-server-accept".into())
             .spawn(move || accept_loop(&listener, &shared))
-            .map_err(Error::Bind)?;
+            .map_err(bind_error)?;
         Ok(ServerHandle {
             addr,
             registry,
@@ -261,8 +283,12 @@ fn check_path(path: &str) -> Result<(), Error> {
 }
 
 fn bind(addr: &str) -> Result<TcpListener, Error> {
-    let addrs: Vec<SocketAddr> = addr.to_socket_addrs().map_err(Error::Bind)?.collect();
-    TcpListener::bind(&addrs[..]).map_err(Error::Bind)
+    let bind_error = |error| Error::Bind {
+        addr: addr.to_owned(),
+        error,
+    };
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs().map_err(bind_error)?.collect();
+    TcpListener::bind(&addrs[..]).map_err(bind_error)
 }
 
 /// A running server; from [`Server::spawn`].
@@ -282,7 +308,7 @@ impl ServerHandle {
 
     /// The number of connections being served (handshakes in progress included).
     pub fn connections(&self) -> usize {
-        self.registry.lock().len()
+        lock(&self.registry.connections).len()
     }
 
     /// Stops accepting, closes every open connection with 1001 (going away), and
@@ -307,13 +333,13 @@ impl ServerHandle {
         }
         TcpStream::connect_timeout(&wake, Duration::from_secs(1)).ok();
         accept_thread.join().ok();
-        for connection in self.registry.lock().values() {
+        for connection in lock(&self.registry.connections).values() {
             connection.close.request(CloseCode::GOING_AWAY);
             // Wakes a read blocked on this connection; writing stays possible.
             connection.wake.shutdown(Shutdown::Read).ok();
         }
         let deadline = Instant::now() + self.close_timeout;
-        let mut connections = self.registry.lock();
+        let mut connections = lock(&self.registry.connections);
         while !connections.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -356,14 +382,6 @@ struct Registered {
     close: CloseRequest,
 }
 
-impl Registry {
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Registered>> {
-        self.connections
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
 /// Removes a connection from the registry when its thread ends, however it ends.
 struct Registration<'a> {
     registry: &'a Registry,
@@ -372,7 +390,7 @@ struct Registration<'a> {
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        self.registry.lock().remove(&self.id);
+        lock(&self.registry.connections).remove(&self.id);
         self.registry.ended.notify_all();
     }
 }
@@ -404,7 +422,7 @@ fn accept_loop<A: Acceptor>(listener: &TcpListener, shared: &Arc<Shared<A>>) {
 /// Registers a connection and starts its thread, or refuses it when the server is full.
 fn admit<A: Acceptor>(shared: &Arc<Shared<A>>, tcp: TcpStream) {
     let registry = &shared.registry;
-    let mut connections = registry.lock();
+    let mut connections = lock(&registry.connections);
     if connections.len() >= shared.config.max_connections {
         drop(connections);
         tcp.set_write_timeout(Some(Duration::from_millis(100))).ok();
@@ -444,7 +462,7 @@ fn admit<A: Acceptor>(shared: &Arc<Shared<A>>, tcp: TcpStream) {
             serve(&shared, tcp, close);
         });
     if spawned.is_err() {
-        registry.lock().remove(&id);
+        lock(&registry.connections).remove(&id);
     }
 }
 
@@ -512,8 +530,7 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
     let Some(runner) = shared.routes.get(path) else {
         return;
     };
-    let mut stream =
-        Stream::from_upgrade(socket, Role::Server, config.stream_config(), &read_ahead);
+    let mut stream = Stream::from_upgrade(socket, Role::Server, config.stream.clone(), &read_ahead);
     stream.enable_socket_control();
     stream.set_close_request(close);
     runner(stream, path);

@@ -35,7 +35,7 @@ fn broadcast(c: &mut Criterion) {
         let mut conns: Vec<Connection> = (0..SUBSCRIBERS)
             .map(|_| Connection::new(Role::Server, &Config::default(), Instant::now()))
             .collect();
-        let mut drain = |conns: &mut Vec<Connection>| {
+        let drain = |conns: &mut Vec<Connection>| {
             for conn in conns.iter_mut() {
                 let n = conn.pending().len();
                 black_box(conn.pending());

@@ -139,8 +139,8 @@ impl fmt::Display for Error {
         match self {
             Error::Closed(frame) => write!(f, "connection closed with {frame}"),
             Error::AlreadyClosed => f.write_str("connection already closed"),
-            Error::Io(_) => f.write_str("i/o error"),
-            Error::Frame(_) => f.write_str("invalid frame from peer"),
+            Error::Io(error) => write!(f, "connection i/o failed: {error}"),
+            Error::Frame(error) => write!(f, "invalid frame from the peer: {error}"),
             Error::UnexpectedContinuation => f.write_str("continuation frame without a message"),
             Error::UnfinishedMessage => f.write_str("new message before the last one finished"),
             Error::InvalidUtf8 => f.write_str("text message is not valid utf-8"),
@@ -155,7 +155,7 @@ impl fmt::Display for Error {
             Error::WriteBufferFull { max } => {
                 write!(f, "write buffer reached its limit of {max} bytes")
             }
-            Error::InvalidSend(_) => f.write_str("invalid frame requested"),
+            Error::InvalidSend(error) => write!(f, "refused to send an invalid frame: {error}"),
             Error::InvalidText => f.write_str("text to send is not valid utf-8"),
             Error::NoMessageStarted => {
                 f.write_str("message data written before a message was started")

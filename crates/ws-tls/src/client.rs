@@ -1,13 +1,13 @@
-use std::io;
 use std::net::TcpStream;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use rustls::RootCertStore;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use ws_client::{Client, ClientConfig, IntoUrl, Transport, Url};
 
+use crate::pem::{read_chain, read_file, read_key};
 use crate::{Error, MaybeTlsStream, TlsStream};
 
 /// Opens TLS connections to servers, checking their certificates.
@@ -73,10 +73,24 @@ impl Connector {
     /// Connects to `addr` (`"host:port"`) over TCP and runs the TLS handshake, with the
     /// host as the server name: the estd-tls call, kept.
     pub fn connect(&self, addr: &str) -> Result<TlsStream, Error> {
-        let url = Url::parse(&format!("wss://{addr}/")).map_err(ws_client::Error::from)?;
-        let tcp = ws_client::connect_tcp(&url, &ClientConfig::default())?;
-        let timeout = ClientConfig::default().handshake_timeout;
-        self.wrap_within(url.host(), tcp, timeout)
+        let url = Url::parse(&format!("wss://{addr}/")).map_err(|error| {
+            Error::Client(ws_client::Error::Url {
+                input: addr.into(),
+                error,
+            })
+        })?;
+        let config = ClientConfig::default();
+        let tcp = ws_client::connect_tcp(&url, &config)?;
+        // The handshake timeout bounds the TLS handshake, as in `connect_with`.
+        tcp.set_read_timeout(config.handshake_timeout)
+            .and_then(|()| tcp.set_write_timeout(config.handshake_timeout))
+            .map_err(Error::Io)?;
+        let stream = self.wrap(url.host(), tcp)?;
+        let tcp = stream.get_ref();
+        tcp.set_read_timeout(None)
+            .and_then(|()| tcp.set_write_timeout(None))
+            .map_err(Error::Io)?;
+        Ok(stream)
     }
 
     /// Runs the TLS handshake over a TCP connection you opened, for `server_name`.
@@ -86,20 +100,6 @@ impl Connector {
         let session = rustls::ClientConnection::new(Arc::clone(&self.config), name)
             .map_err(|error| Error::InvalidConfig(Box::new(error)))?;
         TlsStream::handshake(tcp, session)
-    }
-
-    /// [`Connector::wrap`] with the socket's timeouts set to `timeout` while the TLS
-    /// handshake runs, so a server that stalls cannot hold the caller.
-    fn wrap_within(
-        &self,
-        server_name: &str,
-        tcp: TcpStream,
-        timeout: Option<Duration>,
-    ) -> Result<TlsStream, Error> {
-        set_timeouts(&tcp, timeout).map_err(Error::Io)?;
-        let stream = self.wrap(server_name, tcp)?;
-        set_timeouts(stream.get_ref(), None).map_err(Error::Io)?;
-        Ok(stream)
     }
 }
 
@@ -127,6 +127,15 @@ impl ConnectorBuilder {
             return Err(Error::InvalidPem("no certificate found"));
         }
         Ok(self)
+    }
+
+    /// Like [`ConnectorBuilder::root_certificates_pem`], reading the PEM file at
+    /// `path`; an unreadable file is an [`Error::ReadFile`] that names it.
+    pub fn root_certificates_pem_file(
+        self,
+        path: impl AsRef<Path>,
+    ) -> Result<ConnectorBuilder, Error> {
+        self.root_certificates_pem(&read_file(path.as_ref())?)
     }
 
     /// Presents a client certificate (chain first, then the key, both PEM) to servers
@@ -186,7 +195,8 @@ pub fn connect(url: impl IntoUrl) -> Result<Client<MaybeTlsStream>, Error> {
 /// [`ClientConfig::max_redirects`](ws_client::ClientConfig::max_redirects), each with
 /// its own proxy choice and TLS handshake; a redirect from `wss` down to `ws` is
 /// refused. The proxy, redirect and handshake logic is ws-client's
-/// ([`ws_client::connect_via`]); this crate adds only the TLS step.
+/// ([`ws_client::connect_via`]); this crate adds only the TLS step, as a
+/// [`ws_client::Connector`].
 ///
 /// ```no_run
 /// use ws_client::{ClientConfig, Proxy};
@@ -202,36 +212,39 @@ pub fn connect_with(
     config: &ClientConfig,
     connector: &Connector,
 ) -> Result<Client<MaybeTlsStream>, Error> {
-    ws_client::connect_via(url, config, |url: &Url, tcp| {
+    ws_client::connect_via(url, config, connector)
+}
+
+/// TLS for `wss://` URLs, plain TCP for `ws://` ones, between ws-client's TCP
+/// connection (direct or through the proxy) and its WebSocket handshake.
+impl ws_client::Connector for Connector {
+    type Stream = MaybeTlsStream;
+    type Error = Error;
+
+    /// The TCP socket's timeouts, set to the handshake timeout by ws-client, bound the
+    /// TLS handshake.
+    fn connect(&self, url: &Url, tcp: TcpStream) -> Result<MaybeTlsStream, Error> {
         if !url.is_secure() {
             return Ok(MaybeTlsStream::Plain(tcp));
         }
-        let tls = connector.wrap_within(url.host(), tcp, config.handshake_timeout)?;
-        Ok(MaybeTlsStream::Tls(tls))
-    })
+        Ok(MaybeTlsStream::Tls(self.wrap(url.host(), tcp)?))
+    }
+
+    /// Names the TLS failure behind a failed upgrade: TLS 1.3 lets a server refuse our
+    /// certificate only after our side of its handshake is done, so that refusal
+    /// arrives with the first read of the upgrade.
+    fn handshake_error(&self, stream: &MaybeTlsStream, error: ws_client::Error) -> Error {
+        match stream.tls_error() {
+            Some(failure) if matches!(error, ws_client::Error::HandshakeIo(_)) => {
+                Error::from_rustls(failure.clone())
+            }
+            _ => Error::Client(error),
+        }
+    }
 }
 
 impl Transport for MaybeTlsStream {
     fn tcp(&self) -> &TcpStream {
         MaybeTlsStream::tcp(self)
     }
-}
-
-fn set_timeouts(tcp: &TcpStream, timeout: Option<Duration>) -> io::Result<()> {
-    tcp.set_read_timeout(timeout)?;
-    tcp.set_write_timeout(timeout)
-}
-
-pub(crate) fn read_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let chain = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| Error::InvalidPem("unreadable certificate"))?;
-    if chain.is_empty() {
-        return Err(Error::InvalidPem("no certificate found"));
-    }
-    Ok(chain)
-}
-
-pub(crate) fn read_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, Error> {
-    PrivateKeyDer::from_pem_slice(pem).map_err(|_| Error::InvalidPem("no private key found"))
 }

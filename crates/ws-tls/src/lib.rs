@@ -46,22 +46,42 @@
 //! Certificate and host name verification cannot be turned off through this crate;
 //! [`Connector::from_config`] takes a rustls configuration for any special case.
 //!
+//! # Features
+//!
+//! - `client` (default): [`connect`], [`Connector`] and [`MaybeTlsStream`], on
+//!   ws-client.
+//! - `server` (default): [`TlsAcceptor`] and [`server()`], on ws-server.
+//!
+//! A client-only build leaves ws-server out:
+//! `ws-tls = { ..., default-features = false, features = ["client"] }`.
+//!
 //! # Unsafe
 //!
 //! None.
 #![forbid(unsafe_code)]
+// With neither feature only the stream type is left, and nothing that builds one.
+#![cfg_attr(not(any(feature = "client", feature = "server")), allow(dead_code))]
 
+#[cfg(feature = "client")]
 mod client;
 mod error;
+#[cfg(feature = "client")]
+mod maybe;
+mod pem;
+#[cfg(feature = "server")]
 mod server;
 mod stream;
 
 use std::sync::Arc;
 
+#[cfg(feature = "client")]
 pub use client::{Connector, ConnectorBuilder, connect, connect_with};
 pub use error::Error;
+#[cfg(feature = "client")]
+pub use maybe::MaybeTlsStream;
+#[cfg(feature = "server")]
 pub use server::{TlsAcceptor, server};
-pub use stream::{MaybeTlsStream, TlsStream};
+pub use stream::TlsStream;
 
 /// The crypto provider every configuration here uses: rustls' `ring`, chosen
 /// explicitly so that no process-wide default is needed.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ws_server::{Acceptor, Server};
 
-use crate::client::{read_chain, read_key};
+use crate::pem::{read_chain, read_file, read_key};
 use crate::{Error, TlsStream};
 
 /// Accepts TLS connections for a `wss://` server, with a certificate chain and key.
@@ -52,9 +52,7 @@ impl TlsAcceptor {
         chain: impl AsRef<Path>,
         key: impl AsRef<Path>,
     ) -> Result<TlsAcceptor, Error> {
-        let chain = std::fs::read(chain).map_err(Error::Io)?;
-        let key = std::fs::read(key).map_err(Error::Io)?;
-        TlsAcceptor::from_pem(&chain, &key)
+        TlsAcceptor::from_pem(&read_file(chain.as_ref())?, &read_file(key.as_ref())?)
     }
 
     /// An acceptor from a rustls configuration you built yourself (client

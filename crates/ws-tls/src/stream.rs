@@ -1,6 +1,6 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::time::{Duration, Instant};
 
 use ws_stream::{Socket, Split};
@@ -37,6 +37,10 @@ struct Shared {
     /// one thread writing to the network, so records leave in the order the session
     /// made them; the session itself stays free meanwhile.
     outgoing: Mutex<Vec<u8>>,
+    /// The TLS error that broke the session, once one has: reads and writes report it
+    /// as an `io::Error`, and [`TlsStream::tls_error`] gives it back typed, so nothing
+    /// has to dig it out of the `io::Error` again.
+    failure: OnceLock<rustls::Error>,
 }
 
 /// A buffer for network bytes, allocated at the first read and reused.
@@ -68,6 +72,7 @@ impl TlsStream {
             shared: Arc::new(Shared {
                 session: Mutex::new(tls.into()),
                 outgoing: Mutex::new(Vec::new()),
+                failure: OnceLock::new(),
             }),
             inbox: Inbox::default(),
         };
@@ -78,19 +83,20 @@ impl TlsStream {
 
     fn finish_handshake(&mut self, deadline: Option<Instant>) -> Result<(), Error> {
         loop {
-            self.send_records(true).map_err(Error::from_handshake_io)?;
+            self.send_records(true)
+                .map_err(|error| self.handshake_error(error))?;
             {
                 let mut tls = lock(&self.shared.session);
                 if !tls.is_handshaking() {
                     return Ok(());
                 }
                 if can_absorb(&tls, &self.inbox) {
-                    let absorbed = absorb(&mut tls, &mut self.inbox);
+                    let absorbed = absorb(&mut tls, &mut self.inbox, &self.shared.failure);
                     drop(tls);
                     if let Err(error) = absorbed {
                         // The alert that explains the failure goes out first.
                         self.send_records(true).ok();
-                        return Err(Error::from_handshake_io(error));
+                        return Err(self.handshake_error(error));
                     }
                     continue;
                 }
@@ -105,9 +111,21 @@ impl TlsStream {
             match self.receive() {
                 Ok(true) => {}
                 Ok(false) => return Err(Error::ClosedDuringHandshake),
-                Err(error) => return Err(Error::from_handshake_io(error)),
+                Err(error) => return Err(self.handshake_error(error)),
             }
         }
+    }
+
+    /// Sorts an I/O error met during the TLS handshake, naming the TLS failure behind
+    /// it if there is one.
+    fn handshake_error(&self, error: io::Error) -> Error {
+        Error::from_handshake_io(error, self.tls_error())
+    }
+
+    /// The TLS error that broke the session, if one has: a certificate refused, an
+    /// alert received, a record that is not TLS.
+    pub(crate) fn tls_error(&self) -> Option<&rustls::Error> {
+        self.shared.failure.get()
     }
 
     /// The TCP stream under the session.
@@ -133,7 +151,7 @@ impl TlsStream {
                 // from a truncation.
                 tls.read_tls(&mut io::empty())?;
             }
-            absorb(&mut tls, &mut self.inbox)
+            absorb(&mut tls, &mut self.inbox, &self.shared.failure)
         };
         self.after_absorb(absorbed)?;
         Ok(n > 0)
@@ -232,14 +250,23 @@ fn can_absorb(tls: &rustls::Connection, inbox: &Inbox) -> bool {
 }
 
 /// Feeds unread network bytes to the session as far as it has room. What it wants to
-/// answer stays queued for [`TlsStream::send_records`].
-fn absorb(tls: &mut rustls::Connection, inbox: &mut Inbox) -> io::Result<()> {
+/// answer stays queued for [`TlsStream::send_records`]; a TLS error is kept in
+/// `failure` as well as returned.
+fn absorb(
+    tls: &mut rustls::Connection,
+    inbox: &mut Inbox,
+    failure: &OnceLock<rustls::Error>,
+) -> io::Result<()> {
     while can_absorb(tls, inbox) {
         let mut input = inbox.unread();
         let used = tls.read_tls(&mut input)?;
         inbox.start += used;
-        tls.process_new_packets()
-            .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
+        tls.process_new_packets().map_err(|error| {
+            let io_error = io::Error::new(io::ErrorKind::InvalidData, error.clone());
+            // The first failure is the cause; the session repeats it afterwards.
+            failure.get_or_init(|| error);
+            io_error
+        })?;
         if used == 0 {
             break;
         }
@@ -271,7 +298,8 @@ impl Read for TlsStream {
                     Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
                     Err(error) => return Err(error),
                 }
-                can_absorb(&tls, &self.inbox).then(|| absorb(&mut tls, &mut self.inbox))
+                can_absorb(&tls, &self.inbox)
+                    .then(|| absorb(&mut tls, &mut self.inbox, &self.shared.failure))
             };
             match absorbed {
                 Some(absorbed) => self.after_absorb(absorbed)?,
@@ -327,81 +355,5 @@ impl Split for TlsStream {
             inbox: std::mem::take(&mut self.inbox),
         };
         Ok((reader, self))
-    }
-}
-
-/// A connection that is TLS for `wss://` URLs and plain TCP for `ws://` ones.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum MaybeTlsStream {
-    /// Plain TCP.
-    Plain(TcpStream),
-    /// TLS over TCP.
-    Tls(TlsStream),
-}
-
-impl MaybeTlsStream {
-    /// The TCP stream under it.
-    pub fn tcp(&self) -> &TcpStream {
-        match self {
-            MaybeTlsStream::Plain(tcp) => tcp,
-            MaybeTlsStream::Tls(tls) => tls.get_ref(),
-        }
-    }
-}
-
-impl Read for MaybeTlsStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            MaybeTlsStream::Plain(tcp) => tcp.read(buf),
-            MaybeTlsStream::Tls(tls) => tls.read(buf),
-        }
-    }
-}
-
-impl Write for MaybeTlsStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            MaybeTlsStream::Plain(tcp) => tcp.write(buf),
-            MaybeTlsStream::Tls(tls) => tls.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            MaybeTlsStream::Plain(tcp) => tcp.flush(),
-            MaybeTlsStream::Tls(tls) => tls.flush(),
-        }
-    }
-}
-
-impl Socket for MaybeTlsStream {
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.tcp().set_read_timeout(timeout)
-    }
-
-    fn shutdown(&self) -> io::Result<()> {
-        match self {
-            MaybeTlsStream::Plain(tcp) => tcp.shutdown(Shutdown::Both),
-            MaybeTlsStream::Tls(tls) => Socket::shutdown(tls),
-        }
-    }
-}
-
-impl Split for MaybeTlsStream {
-    type Reader = MaybeTlsStream;
-    type Writer = MaybeTlsStream;
-
-    fn split(self) -> io::Result<(MaybeTlsStream, MaybeTlsStream)> {
-        match self {
-            MaybeTlsStream::Plain(tcp) => {
-                let (reader, writer) = tcp.split()?;
-                Ok((MaybeTlsStream::Plain(reader), MaybeTlsStream::Plain(writer)))
-            }
-            MaybeTlsStream::Tls(tls) => {
-                let (reader, writer) = tls.split()?;
-                Ok((MaybeTlsStream::Tls(reader), MaybeTlsStream::Tls(writer)))
-            }
-        }
     }
 }

@@ -34,17 +34,29 @@ fn a_client_and_its_stream_can_move_to_another_thread() {
 
 fn every_error() -> Vec<Error> {
     vec![
-        Error::Url(UrlError::Fragment),
+        Error::Url {
+            input: "ws://h/#x".into(),
+            error: UrlError::Fragment,
+        },
         Error::TlsRequired,
-        Error::Resolve(io::Error::other("lookup failed")),
-        Error::Connect(io::ErrorKind::ConnectionRefused.into()),
+        Error::Resolve {
+            host: "chat.invalid".into(),
+            error: io::Error::other("lookup failed"),
+        },
+        Error::Connect {
+            addr: "127.0.0.1:9".parse().unwrap(),
+            error: io::ErrorKind::ConnectionRefused.into(),
+        },
         Error::HandshakeIo(io::ErrorKind::ConnectionReset.into()),
         Error::HandshakeTimeout,
         Error::ClosedDuringHandshake,
         Error::Handshake(ws_handshake::Error::AcceptMismatch),
         Error::Connection(ws_stream::Error::InvalidUtf8),
         Error::NoConnection,
-        Error::ProxyConnect(io::ErrorKind::ConnectionRefused.into()),
+        Error::ProxyConnect {
+            proxy: "proxy.internal:3128".into(),
+            error: io::ErrorKind::ConnectionRefused.into(),
+        },
         Error::ProxyAuthRequired,
         Error::ProxyRefused(502),
         Error::InvalidProxyResponse(ws_handshake::Error::InvalidStatusLine),
@@ -56,16 +68,17 @@ fn every_error() -> Vec<Error> {
 }
 
 #[test]
-fn messages_are_lowercase_fragments_that_do_not_repeat_their_source() {
+fn messages_are_lowercase_fragments_that_name_their_cause() {
     for error in every_error() {
         let message = error.to_string();
         let first = message.chars().next().unwrap();
         assert!(first.is_lowercase(), "{message:?}");
         assert!(!message.ends_with(['.', '!', '\n', ' ']), "{message:?}");
+        // The message alone says what happened: a wrapped error's text is in it.
         if let Some(source) = error.source() {
             assert!(
-                !message.contains(&source.to_string()),
-                "{message:?} repeats {source}"
+                message.contains(&source.to_string()),
+                "{message:?} hides {source}"
             );
         }
     }
@@ -87,8 +100,30 @@ fn messages_are_lowercase_fragments_that_do_not_repeat_their_source() {
 }
 
 #[test]
+fn the_messages_say_what_happened() {
+    let messages: Vec<String> = every_error().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages[0],
+        "invalid url `ws://h/#x`: url has a fragment, which websocket urls may not"
+    );
+    assert!(messages[1].contains("ws_tls::connect"), "{}", messages[1]);
+    assert_eq!(messages[2], "could not resolve chat.invalid: lookup failed");
+    assert_eq!(
+        messages[3],
+        "could not connect to 127.0.0.1:9: connection refused"
+    );
+    assert_eq!(
+        messages[7],
+        "websocket handshake failed: sec-websocket-accept does not match the key"
+    );
+    assert_eq!(
+        messages[10],
+        "could not connect to the proxy proxy.internal:3128: connection refused"
+    );
+}
+
+#[test]
 fn lower_layers_errors_are_the_sources() {
-    let source = |error: &Error| error.source().map(ToString::to_string);
     let errors = every_error();
     assert!(errors[0].source().unwrap().is::<UrlError>());
     assert!(errors[1].source().is_none());
@@ -96,7 +131,6 @@ fn lower_layers_errors_are_the_sources() {
         assert!(io_error.source().unwrap().is::<io::Error>());
     }
     assert!(errors[7].source().unwrap().is::<ws_handshake::Error>());
-    assert!(errors[8].source().unwrap().is::<ws_stream::Error>());
     assert!(errors[10].source().unwrap().is::<io::Error>());
     for no_source in &errors[11..13] {
         assert!(no_source.source().is_none());
@@ -104,9 +138,21 @@ fn lower_layers_errors_are_the_sources() {
     assert!(errors[13].source().unwrap().is::<ws_handshake::Error>());
     assert!(errors[14..17].iter().all(|error| error.source().is_none()));
     assert!(errors[17].source().unwrap().is::<UrlError>());
+}
+
+#[test]
+fn a_connection_error_is_transparent() {
+    // The wrapper adds no words, so its message is the connection error's and the
+    // chain goes on from that error's own source: no line is printed twice.
+    let errors = every_error();
+    assert_eq!(errors[8].to_string(), "text message is not valid utf-8");
+    assert!(errors[8].source().is_none());
+    let frame = Error::Connection(ws_stream::Error::Frame(ws_frame::Error::UnmaskedFrame));
+    let source = frame.source().expect("the frame error");
+    assert!(source.is::<ws_frame::Error>());
     assert_eq!(
-        source(&errors[8]).as_deref(),
-        Some("text message is not valid utf-8")
+        frame.to_string(),
+        format!("invalid frame from the peer: {source}")
     );
 }
 
@@ -156,9 +202,10 @@ fn config_setters_add_up_and_debug_hides_header_values() {
 }
 
 #[test]
-fn only_the_two_lower_layers_are_runtime_dependencies() {
-    // The client sits on ws-handshake and ws-stream; ws-server is its peer and must
-    // never become a dependency, nor may anything else creep in.
+fn only_the_two_lower_layers_and_base64_are_runtime_dependencies() {
+    // The client sits on ws-handshake and ws-stream (base64, for proxy credentials,
+    // comes with ws-handshake anyway); ws-server is its peer and must never become a
+    // dependency, nor may anything else creep in.
     let manifest = include_str!("../../Cargo.toml");
     let mut in_dependencies = false;
     let mut found = Vec::new();
@@ -171,6 +218,6 @@ fn only_the_two_lower_layers_are_runtime_dependencies() {
             found.push(line.split(['.', ' ', '=']).next().unwrap().to_owned());
         }
     }
-    assert_eq!(found, ["ws-handshake", "ws-stream"]);
+    assert_eq!(found, ["base64", "ws-handshake", "ws-stream"]);
     assert!(!manifest.contains("ws-server"));
 }

@@ -15,10 +15,27 @@ fn a_closed_port_is_a_connect_error() {
         listener.local_addr().unwrap().port()
     };
     let error = ws_client::connect(format!("ws://127.0.0.1:{port}/")).unwrap_err();
-    let Error::Connect(io) = &error else {
+    let Error::Connect { error: io, .. } = &error else {
         panic!("{error:?}")
     };
     assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+    // The message alone names the address and the cause.
+    let message = error.to_string();
+    let expected = format!("could not connect to 127.0.0.1:{port}: {io}");
+    assert_eq!(message, expected);
+    assert!(
+        message.to_lowercase().contains("connection refused"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_malformed_url_names_itself_and_its_fault() {
+    let error = ws_client::connect("ws//x").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid url `ws//x`: url does not start with ws:// or wss://"
+    );
 }
 
 #[test]
@@ -26,20 +43,33 @@ fn wss_through_plain_connect_asks_for_tls_before_any_lookup() {
     // The host cannot resolve: the refusal comes first.
     let error = ws_client::connect("wss://nonexistent.invalid/chat").unwrap_err();
     assert!(matches!(error, Error::TlsRequired), "{error:?}");
-    assert!(error.to_string().contains("tls"));
+    // The message names the function that does TLS.
+    assert!(
+        error.to_string().contains("call ws_tls::connect"),
+        "{error}"
+    );
 }
 
 #[test]
 fn an_unresolvable_host_is_a_resolve_error() {
     // `.invalid` is reserved never to resolve (RFC 2606).
     let error = ws_client::connect("ws://nonexistent.invalid/").unwrap_err();
-    assert!(matches!(error, Error::Resolve(_)), "{error:?}");
+    assert!(matches!(error, Error::Resolve { .. }), "{error:?}");
 }
 
 #[test]
 fn a_malformed_url_is_a_url_error() {
     let error = ws_client::connect("ws://user@example.com/").unwrap_err();
-    assert!(matches!(error, Error::Url(UrlError::UserInfo)), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Url {
+                error: UrlError::UserInfo,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -50,7 +80,7 @@ fn the_connect_timeout_is_used() {
     let url = Url::parse(&ws_url(listener.local_addr().unwrap(), "/")).unwrap();
     let config = ClientConfig::default().connect_timeout(Some(Duration::ZERO));
     let error = ws_client::connect_tcp(&url, &config).unwrap_err();
-    assert!(matches!(error, Error::Connect(_)), "{error:?}");
+    assert!(matches!(error, Error::Connect { .. }), "{error:?}");
 
     let (addr, server) = echo_server();
     let url = Url::parse(&ws_url(addr, "/")).unwrap();

@@ -15,7 +15,7 @@ fn a_malformed_url_surfaces_at_the_first_operation() {
     assert!(client.response().is_none());
     let error = client.send_text("Hello").unwrap_err();
     assert!(
-        matches!(&error, Error::Url(UrlError::UnsupportedScheme(scheme)) if &**scheme == "http"),
+        matches!(&error, Error::Url { error: UrlError::UnsupportedScheme(scheme), .. } if &**scheme == "http"),
         "{error:?}"
     );
     // The failure was reported once; what follows says there is no connection.
@@ -96,7 +96,13 @@ fn an_eager_handshake_over_a_users_socket_reports_failure_at_once() {
     server.join().unwrap();
 
     let error = Client::handshake(Cursor::new(Vec::new()), "ws://h/#x").unwrap_err();
-    assert!(matches!(error, Error::Url(UrlError::Fragment)));
+    assert!(matches!(
+        error,
+        Error::Url {
+            error: UrlError::Fragment,
+            ..
+        }
+    ));
 }
 
 #[test]

@@ -153,7 +153,7 @@ fn no_proxy_hosts_are_reached_directly() {
     for list in ["127.0.0.1:1", "localhost", ".0.0.1"] {
         let config = ClientConfig::default().proxy(Proxy::new(&dead_proxy).unwrap().no_proxy(list));
         let error = ws_client::connect_with(&url, &config).unwrap_err();
-        let Error::ProxyConnect(io) = &error else {
+        let Error::ProxyConnect { error: io, .. } = &error else {
             panic!("{list}: {error:?}")
         };
         assert_eq!(io.kind(), ErrorKind::ConnectionRefused);
@@ -264,14 +264,14 @@ fn a_proxy_that_hangs_up_or_stays_silent_ends_the_attempt() {
 fn an_unreachable_proxy_is_a_proxy_connect_error() {
     let config = proxied(&format!("http://{}", closed_port()));
     let error = ws_client::connect_with("ws://chat.invalid/", &config).unwrap_err();
-    let Error::ProxyConnect(io) = &error else {
+    let Error::ProxyConnect { error: io, .. } = &error else {
         panic!("{error:?}")
     };
     assert_eq!(io.kind(), ErrorKind::ConnectionRefused);
 
     let config = proxied("http://proxy.invalid:3128");
     let error = ws_client::connect_with("ws://chat.invalid/", &config).unwrap_err();
-    assert!(matches!(error, Error::ProxyConnect(_)), "{error:?}");
+    assert!(matches!(error, Error::ProxyConnect { .. }), "{error:?}");
 }
 
 #[test]

@@ -285,11 +285,21 @@ fn each_error_maps_to_its_close_code() {
             max: 1000
         }
         .to_string(),
-        "frame payload of 2000 bytes exceeds the limit of 1000"
+        "frame of 2000 bytes exceeds the 1000-byte limit"
     );
     assert_eq!(
         Error::ReservedOpCode(0xB).to_string(),
         "reserved opcode 0xb"
+    );
+    // The two masking violations say which side broke which rule, so that an
+    // oversized frame and an unmasked one never read alike.
+    assert_eq!(
+        Error::UnmaskedFrame.to_string(),
+        "unmasked frame from a client, which must mask every frame"
+    );
+    assert_eq!(
+        Error::MaskedFrame.to_string(),
+        "masked frame from a server, which must not mask"
     );
 }
 

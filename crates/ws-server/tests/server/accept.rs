@@ -93,7 +93,13 @@ fn accept_refuses_a_broken_handshake_and_says_why() {
         b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n",
     );
     assert_eq!(response.status, 400, "{}", response.head);
-    assert!(matches!(server.join().unwrap(), Err(Error::Handshake(_))));
+    let error = server.join().unwrap().unwrap_err();
+    assert!(matches!(error, Error::Handshake(_)), "{error:?}");
+    // The message says what was wrong with the request, not only that it was.
+    assert_eq!(
+        error.to_string(),
+        "invalid websocket handshake: connection header does not name upgrade"
+    );
 }
 
 #[test]

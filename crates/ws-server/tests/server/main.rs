@@ -8,6 +8,7 @@ mod concurrency;
 mod failures;
 mod keepalive;
 mod limits;
+mod own_http;
 mod pipelining;
 mod refusals;
 mod seed;

@@ -105,12 +105,18 @@ fn run_and_spawn_report_an_address_they_cannot_bind() {
     let addr = taken.local_addr().unwrap().to_string();
     assert!(matches!(
         Server::new(addr.clone()).run(),
-        Err(Error::Bind(_))
+        Err(Error::Bind { .. })
     ));
-    assert!(matches!(Server::new(addr).spawn(), Err(Error::Bind(_))));
+    let error = Server::new(addr.clone()).spawn().unwrap_err();
+    let Error::Bind { error: io, .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(io.kind(), std::io::ErrorKind::AddrInUse);
+    // The message names the address and the cause.
+    assert_eq!(error.to_string(), format!("cannot listen on {addr}: {io}"));
     assert!(matches!(
         Server::new("not an address").spawn(),
-        Err(Error::Bind(_))
+        Err(Error::Bind { .. })
     ));
     drop(taken);
 }

@@ -32,6 +32,9 @@ pub(crate) struct Pki {
     pub(crate) self_signed: Identity,
     /// A client certificate signed by the CA, for mutual TLS.
     pub(crate) client: Identity,
+    /// A self-signed CA certificate for "localhost" (`CA:TRUE`), as
+    /// `openssl req -x509` makes by default: no server certificate.
+    pub(crate) ca_as_leaf: Identity,
 }
 
 /// The test binary's certificates.
@@ -52,19 +55,11 @@ impl Pki {
         });
         let unknown_ca = leaf(&["localhost"], Purpose::Server, &stranger, |_| {});
         let client = leaf(&["client.example"], Purpose::Client, &ca, |_| {});
-        let self_signed = {
-            let key = KeyPair::generate().unwrap();
-            let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-            params
-                .distinguished_name
-                .push(DnType::CommonName, "localhost");
-            Identity {
-                chain_pem: params.self_signed(&key).unwrap().pem(),
-                key_pem: key.serialize_pem(),
-            }
-        };
+        let self_signed = self_signed_localhost(IsCa::NoCa);
+        let ca_as_leaf = self_signed_localhost(IsCa::Ca(BasicConstraints::Unconstrained));
         Pki {
             ca_pem,
+            ca_as_leaf,
             localhost,
             other_name,
             expired,
@@ -72,6 +67,20 @@ impl Pki {
             self_signed,
             client,
         }
+    }
+}
+
+/// A self-signed certificate for "localhost", a CA's or not.
+fn self_signed_localhost(is_ca: IsCa) -> Identity {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    params.is_ca = is_ca;
+    Identity {
+        chain_pem: params.self_signed(&key).unwrap().pem(),
+        key_pem: key.serialize_pem(),
     }
 }
 

@@ -33,6 +33,24 @@ fn an_expired_certificate_is_expired() {
 }
 
 #[test]
+fn a_ca_certificate_served_as_the_servers_own_says_how_to_make_one() {
+    let ca_as_leaf = &pki().ca_as_leaf;
+    let trusting = Connector::builder()
+        .root_certificates_pem(ca_as_leaf.chain_pem.as_bytes())
+        .unwrap()
+        .build()
+        .unwrap();
+    let error = connect_to(ca_as_leaf, trusting).unwrap_err();
+    assert!(matches!(error, Error::CaUsedAsEndEntity), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains("basicConstraints=critical,CA:FALSE"),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_certificate_from_an_unknown_ca_is_an_unknown_issuer() {
     let error = connect_to(&pki().unknown_ca, connector()).unwrap_err();
     assert!(matches!(error, Error::UnknownIssuer), "{error:?}");
@@ -68,7 +86,8 @@ fn a_refused_certificate_leaves_the_server_serving() {
         let error = ws_tls::connect_with(&url, &Default::default(), &strict).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "certificate issued by an unknown authority"
+            "certificate issued by an unknown authority: trust its ca with \
+             ConnectorBuilder::root_certificates_pem"
         );
         let mut client = ws_tls::connect_with(&url, &Default::default(), &connector()).unwrap();
         client.send_text("still here").unwrap();
