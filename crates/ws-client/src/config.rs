@@ -1,7 +1,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use ws_handshake::Limits;
+use ws_handshake::{DeflateOffer, DeflateParams, Limits};
+use ws_stream::Role;
 
 use crate::Proxy;
 
@@ -94,6 +95,22 @@ pub struct ClientConfig {
     /// [`ClientConfig::headers`] are not sent on once a redirect leads to another host
     /// or port. python-websockets follows up to 10.
     pub max_redirects: u32,
+    /// The permessage-deflate offer (RFC 7692), or `None` to ask for no compression.
+    ///
+    /// Default: `permessage-deflate; client_max_window_bits`, as browsers and
+    /// python-websockets offer: the server may pick both windows, and both ends keep
+    /// their context between messages. What the server agrees to is checked (an
+    /// answer we did not offer, or a window outside 8 to 15 bits, fails the handshake)
+    /// and applied to the connection; the memory level and the size below which
+    /// messages go uncompressed come from [`ClientConfig::deflate_tuning`].
+    pub deflate: Option<DeflateOffer>,
+    /// How our side compresses once deflate is agreed: memory level, level and
+    /// `min_size`; the window sizes and context takeover here are replaced by what the
+    /// handshake agreed.
+    ///
+    /// Default: [`ws_stream::Deflate::agreed`]'s defaults (memory level 5, level 6,
+    /// messages under 64 bytes uncompressed).
+    pub deflate_tuning: ws_stream::Deflate,
 }
 
 impl Default for ClientConfig {
@@ -108,11 +125,43 @@ impl Default for ClientConfig {
             limits: Limits::default(),
             proxy: None,
             max_redirects: 0,
+            deflate: Some(DeflateOffer::default()),
+            deflate_tuning: ws_stream::Deflate::agreed(Role::Client, 15, 15, false, false),
         }
     }
 }
 
 impl ClientConfig {
+    /// Sets [`ClientConfig::deflate`]: `None` turns compression off.
+    pub fn deflate(mut self, offer: Option<DeflateOffer>) -> ClientConfig {
+        self.deflate = offer;
+        self
+    }
+
+    /// Sets [`ClientConfig::deflate_tuning`].
+    pub fn deflate_tuning(mut self, tuning: ws_stream::Deflate) -> ClientConfig {
+        self.deflate_tuning = tuning;
+        self
+    }
+
+    /// The connection's settings once the handshake agreed to `deflate`, or not.
+    pub(crate) fn stream_config(&self, deflate: Option<DeflateParams>) -> ws_stream::Config {
+        let deflate = deflate.map(|agreed| {
+            let tuning = self.deflate_tuning;
+            ws_stream::Deflate::agreed(
+                Role::Client,
+                agreed.server_window_bits(),
+                agreed.client_window_bits(),
+                agreed.server_no_context_takeover,
+                agreed.client_no_context_takeover,
+            )
+            .mem_level(tuning.mem_level)
+            .level(tuning.level)
+            .min_size(tuning.min_size)
+        });
+        self.stream.clone().deflate(deflate)
+    }
+
     /// Adds a header field to [`ClientConfig::headers`]; calls add up.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> ClientConfig {
         self.headers.push((name.into(), value.into()));

@@ -36,7 +36,8 @@ pub(crate) fn perform<S: Read + Write>(
 
 fn build_request(url: &Url, config: &ClientConfig) -> ClientRequest {
     let mut request = ClientRequest::new(url.host_header(), url.target())
-        .protocols(config.protocols.iter().cloned());
+        .protocols(config.protocols.iter().cloned())
+        .deflate(config.deflate);
     if let Some(origin) = &config.origin {
         request = request.origin(origin.clone());
     }

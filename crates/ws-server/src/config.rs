@@ -1,6 +1,7 @@
 use std::time::Duration;
 
-use ws_handshake::Limits;
+use ws_handshake::{DeflateParams, DeflateServerConfig, Limits};
+use ws_stream::Role;
 
 /// How the server treats connections: limits, timeouts and what it negotiates.
 ///
@@ -54,6 +55,23 @@ pub struct ServerConfig {
     /// Default: [`ws_stream::Config::default`], whose fields document their defaults
     /// (no pings, no idle timeout: connections may idle forever, as with tungstenite).
     pub stream: ws_stream::Config,
+    /// Which permessage-deflate offers (RFC 7692) the server agrees to, or `None` to
+    /// decline compression.
+    ///
+    /// Default: [`DeflateServerConfig::default`]: the first offer it can honour, with
+    /// 12-bit windows both ways, python-websockets' server default, which keeps a
+    /// connection's compression memory near 210 KiB once it has compressed (see
+    /// `ws_stream::Deflate`); offers that would make us compress with an 8-bit window
+    /// are declined, as are malformed ones. An
+    /// [`on_upgrade`](crate::Server::on_upgrade) check sees what was agreed
+    /// ([`Request::deflate`](crate::Request::deflate)) and can turn it off
+    /// ([`Accept::no_compression`](crate::Accept::no_compression)).
+    pub deflate: Option<DeflateServerConfig>,
+    /// How the server compresses once deflate is agreed: memory level, level and
+    /// `min_size`; windows and context takeover come from the handshake.
+    ///
+    /// Default: memory level 5, level 6, messages under 64 bytes uncompressed.
+    pub deflate_tuning: ws_stream::Deflate,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +84,8 @@ impl Default for ServerConfig {
             allowed_origins: None,
             limits: Limits::default(),
             stream: ws_stream::Config::default(),
+            deflate: Some(DeflateServerConfig::default()),
+            deflate_tuning: ws_stream::Deflate::agreed(Role::Server, 15, 15, false, false),
         }
     }
 }
@@ -134,5 +154,35 @@ impl ServerConfig {
     pub fn stream(mut self, config: ws_stream::Config) -> ServerConfig {
         self.stream = config;
         self
+    }
+
+    /// Sets [`ServerConfig::deflate`]: `None` declines compression.
+    pub fn deflate(mut self, deflate: Option<DeflateServerConfig>) -> ServerConfig {
+        self.deflate = deflate;
+        self
+    }
+
+    /// Sets [`ServerConfig::deflate_tuning`].
+    pub fn deflate_tuning(mut self, tuning: ws_stream::Deflate) -> ServerConfig {
+        self.deflate_tuning = tuning;
+        self
+    }
+
+    /// A connection's settings once the handshake agreed to `deflate`, or not.
+    pub(crate) fn stream_config(&self, deflate: Option<DeflateParams>) -> ws_stream::Config {
+        let deflate = deflate.map(|agreed| {
+            let tuning = self.deflate_tuning;
+            ws_stream::Deflate::agreed(
+                Role::Server,
+                agreed.server_window_bits(),
+                agreed.client_window_bits(),
+                agreed.server_no_context_takeover,
+                agreed.client_no_context_takeover,
+            )
+            .mem_level(tuning.mem_level)
+            .level(tuning.level)
+            .min_size(tuning.min_size)
+        });
+        self.stream.clone().deflate(deflate)
     }
 }

@@ -12,8 +12,8 @@ use crate::{Accept, Error, HttpResponse, Request, ServerConfig};
 
 /// What the server answers a request with.
 pub(crate) enum Answer {
-    /// Accept: the upgrade and the 101 to send.
-    Upgrade(UpgradeRequest, Vec<u8>),
+    /// Accept: the upgrade, the 101 to send, and the connection's settings.
+    Upgrade(UpgradeRequest, Vec<u8>, ws_stream::Config),
     /// Refuse with this response, for this reason.
     Refuse(Vec<u8>, Error),
     /// A plain HTTP page.
@@ -101,7 +101,12 @@ pub(crate) fn negotiate(
             Error::Rejected(403),
         );
     }
-    let accept = match callbacks.check.map(|check| check(request)) {
+    let deflate = config
+        .deflate
+        .as_ref()
+        .and_then(|policy| upgrade.negotiate_deflate(policy));
+    let request = request.with_deflate(deflate);
+    let accept = match callbacks.check.map(|check| check(&request)) {
         Some(Err(rejection)) => {
             let status = rejection.status();
             return refuse(rejection, Error::Rejected(status));
@@ -113,7 +118,8 @@ pub(crate) fn negotiate(
     let protocol = accept
         .protocol
         .or_else(|| upgrade.choose_protocol(&configured).map(str::to_owned));
-    let mut response = AcceptResponse::new(&upgrade);
+    let deflate = deflate.filter(|_| !accept.no_compression);
+    let mut response = AcceptResponse::new(&upgrade).deflate(deflate);
     if let Some(protocol) = protocol {
         response = response.protocol(protocol);
     }
@@ -121,7 +127,7 @@ pub(crate) fn negotiate(
         response = response.header(name, value);
     }
     match response.to_bytes() {
-        Ok(bytes) => Answer::Upgrade(upgrade, bytes),
+        Ok(bytes) => Answer::Upgrade(upgrade, bytes, config.stream_config(deflate)),
         Err(error) => refuse(Rejection::new(500), Error::Handshake(error)),
     }
 }
@@ -177,10 +183,9 @@ pub fn accept_with<S: Read + Write>(
         check: None,
     };
     match negotiate(&request, &head, config, &callbacks) {
-        Answer::Upgrade(upgrade, response) => {
+        Answer::Upgrade(upgrade, response, stream_config) => {
             send_all(&mut socket, &response).map_err(Error::Io)?;
-            let stream =
-                Stream::from_upgrade(socket, Role::Server, config.stream.clone(), &read_ahead);
+            let stream = Stream::from_upgrade(socket, Role::Server, stream_config, &read_ahead);
             Ok((stream, upgrade))
         }
         Answer::Refuse(response, reason) => {

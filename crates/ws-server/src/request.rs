@@ -1,6 +1,6 @@
 use std::net::SocketAddr;
 
-use ws_handshake::{Headers, reason_phrase};
+use ws_handshake::{DeflateParams, Headers, reason_phrase};
 
 /// A client's request as a server callback sees it: before the upgrade is accepted
 /// ([`Server::on_upgrade`](crate::Server::on_upgrade)) or when a plain HTTP page is
@@ -9,11 +9,29 @@ use ws_handshake::{Headers, reason_phrase};
 pub struct Request<'a> {
     head: &'a ws_handshake::Request,
     peer: Option<SocketAddr>,
+    deflate: Option<DeflateParams>,
 }
 
 impl<'a> Request<'a> {
     pub(crate) fn new(head: &'a ws_handshake::Request, peer: Option<SocketAddr>) -> Request<'a> {
-        Request { head, peer }
+        Request {
+            head,
+            peer,
+            deflate: None,
+        }
+    }
+
+    /// The request, with the permessage-deflate parameters the server would agree to.
+    pub(crate) fn with_deflate(self, deflate: Option<DeflateParams>) -> Request<'a> {
+        Request { deflate, ..self }
+    }
+
+    /// The permessage-deflate parameters the server agrees to if it accepts: `None`
+    /// if the client offered none the server can honour (or compression is off). An
+    /// [`on_upgrade`](crate::Server::on_upgrade) check can still decline it with
+    /// [`Accept::no_compression`].
+    pub fn deflate(&self) -> Option<DeflateParams> {
+        self.deflate
     }
 
     /// The method, `GET` for every WebSocket handshake.
@@ -86,6 +104,7 @@ pub(crate) fn split_target(target: &str) -> (&str, Option<&str>) {
 pub struct Accept {
     pub(crate) protocol: Option<String>,
     pub(crate) headers: Vec<(String, Vec<u8>)>,
+    pub(crate) no_compression: bool,
 }
 
 impl Accept {
@@ -104,6 +123,13 @@ impl Accept {
     /// Adds a response header, such as `Set-Cookie`.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> Accept {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Declines permessage-deflate for this connection, whatever was offered: for
+    /// traffic that does not compress, or to save a connection's compression memory.
+    pub fn no_compression(mut self) -> Accept {
+        self.no_compression = true;
         self
     }
 }
