@@ -109,13 +109,19 @@ impl<R> SocketControl<R> {
     /// Checked before every read as well as on timeouts, because a peer that never
     /// pauses never lets a read time out.
     pub(crate) fn before_read(&mut self, io: &R, conn: &mut Connection) -> Result<bool> {
-        let now = Instant::now();
-        if conn.poll_timeout().is_some_and(|deadline| deadline <= now) {
-            conn.handle_timeout(now);
-            return Ok(true);
-        }
+        // No timer running, no clock to read: a system call saved on every read.
+        let wanted = match conn.poll_timeout() {
+            None => None,
+            Some(deadline) => {
+                let now = Instant::now();
+                if deadline <= now {
+                    conn.handle_timeout(now);
+                    return Ok(true);
+                }
+                conn.read_timeout(now)
+            }
+        };
         if let Some(ops) = self.ops {
-            let wanted = conn.read_timeout(now);
             if wanted != self.applied_timeout {
                 (ops.set_read_timeout)(io, wanted)?;
                 self.applied_timeout = wanted;

@@ -47,6 +47,8 @@ pub struct Stream<S> {
     io: S,
     conn: Connection,
     socket: SocketControl<S>,
+    /// The last write of pending bytes ended with a flush of `io` that succeeded.
+    flushed: bool,
 }
 
 impl<S: Read + Write> Stream<S> {
@@ -75,6 +77,7 @@ impl<S: Read + Write> Stream<S> {
             io: socket,
             conn,
             socket: SocketControl::none(),
+            flushed: true,
         }
     }
 
@@ -236,7 +239,15 @@ impl<S: Read + Write> Stream<S> {
     /// Writes anything still queued; on a non-blocking stream, fails with
     /// `WouldBlock` until all of it is out.
     pub fn flush(&mut self) -> Result<()> {
+        if self.flushed
+            && self.conn.pending().is_empty()
+            && self.conn.transport() == Transport::Open
+        {
+            // The last write flushed the stream, and nothing came since.
+            return Ok(());
+        }
         let written = write_pending(&mut self.io, &mut self.conn);
+        self.flushed = written.is_ok();
         self.socket.shutdown_if_asked(&self.io, &mut self.conn);
         written
     }
