@@ -171,17 +171,13 @@ impl ServerConfig {
     /// A connection's settings once the handshake agreed to `deflate`, or not.
     pub(crate) fn stream_config(&self, deflate: Option<DeflateParams>) -> ws_stream::Config {
         let deflate = deflate.map(|agreed| {
-            let tuning = self.deflate_tuning;
-            ws_stream::Deflate::agreed(
+            self.deflate_tuning.with_agreement(
                 Role::Server,
                 agreed.server_window_bits(),
                 agreed.client_window_bits(),
                 agreed.server_no_context_takeover,
                 agreed.client_no_context_takeover,
             )
-            .mem_level(tuning.mem_level)
-            .level(tuning.level)
-            .min_size(tuning.min_size)
         });
         self.stream.clone().deflate(deflate)
     }

@@ -168,6 +168,30 @@ impl Deflate {
         }
     }
 
+    /// These settings' tuning (memory level, level, `min_size`) with what a handshake
+    /// agreed, as [`Deflate::agreed`] takes it.
+    pub fn with_agreement(
+        self,
+        role: Role,
+        server_window_bits: u8,
+        client_window_bits: u8,
+        server_no_context_takeover: bool,
+        client_no_context_takeover: bool,
+    ) -> Deflate {
+        Deflate {
+            mem_level: self.mem_level,
+            level: self.level,
+            min_size: self.min_size,
+            ..Deflate::agreed(
+                role,
+                server_window_bits,
+                client_window_bits,
+                server_no_context_takeover,
+                client_no_context_takeover,
+            )
+        }
+    }
+
     /// Sets [`Deflate::mem_level`] (1 to 9).
     pub fn mem_level(mut self, level: u8) -> Deflate {
         self.mem_level = level.clamp(1, 9);
