@@ -121,11 +121,11 @@ impl<R> SocketControl<R> {
                 conn.read_timeout(now)
             }
         };
-        if let Some(ops) = self.ops {
-            if wanted != self.applied_timeout {
-                (ops.set_read_timeout)(io, wanted)?;
-                self.applied_timeout = wanted;
-            }
+        if let Some(ops) = self.ops
+            && wanted != self.applied_timeout
+        {
+            (ops.set_read_timeout)(io, wanted)?;
+            self.applied_timeout = wanted;
         }
         Ok(false)
     }
