@@ -3,7 +3,7 @@
 use std::io::{self, Read, Write};
 
 use ws_handshake::{
-    AcceptResponse, Limits, Rejection, RequestParser, UpgradeRequest, collect_head,
+    AcceptResponse, DeflateParams, Limits, Rejection, RequestParser, UpgradeRequest, collect_head,
 };
 use ws_stream::{Role, Stream};
 
@@ -12,8 +12,8 @@ use crate::{Accept, Error, HttpResponse, Request, ServerConfig};
 
 /// What the server answers a request with.
 pub(crate) enum Answer {
-    /// Accept: the upgrade, the 101 to send, and the connection's settings.
-    Upgrade(UpgradeRequest, Vec<u8>, ws_stream::Config),
+    /// Accept: the upgrade, the 101 to send, and the permessage-deflate it agreed.
+    Upgrade(UpgradeRequest, Vec<u8>, Option<DeflateParams>),
     /// Refuse with this response, for this reason.
     Refuse(Vec<u8>, Error),
     /// A plain HTTP page.
@@ -127,7 +127,7 @@ pub(crate) fn negotiate(
         response = response.header(name, value);
     }
     match response.to_bytes() {
-        Ok(bytes) => Answer::Upgrade(upgrade, bytes, config.stream_config(deflate)),
+        Ok(bytes) => Answer::Upgrade(upgrade, bytes, deflate),
         Err(error) => refuse(Rejection::new(500), Error::Handshake(error)),
     }
 }
@@ -183,8 +183,9 @@ pub fn accept_with<S: Read + Write>(
         check: None,
     };
     match negotiate(&request, &head, config, &callbacks) {
-        Answer::Upgrade(upgrade, response, stream_config) => {
+        Answer::Upgrade(upgrade, response, deflate) => {
             send_all(&mut socket, &response).map_err(Error::Io)?;
+            let stream_config = config.stream_config(deflate);
             let stream = Stream::from_upgrade(socket, Role::Server, stream_config, &read_ahead);
             Ok((stream, upgrade))
         }
