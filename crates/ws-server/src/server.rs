@@ -509,8 +509,8 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
         },
         check: shared.check.as_deref(),
     };
-    let (upgrade, response, stream_config) = match negotiate(&request, &head, config, &callbacks) {
-        Answer::Upgrade(upgrade, response, stream_config) => (upgrade, response, stream_config),
+    let (upgrade, response, deflate) = match negotiate(&request, &head, config, &callbacks) {
+        Answer::Upgrade(upgrade, response, deflate) => (upgrade, response, deflate),
         Answer::Refuse(response, _) | Answer::Page(response) => {
             send_all(&mut socket, &response).ok();
             linger(&control, deadline);
@@ -530,6 +530,7 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
     let Some(runner) = shared.routes.get(path) else {
         return;
     };
+    let stream_config = config.stream_config(deflate);
     let mut stream = Stream::from_upgrade(socket, Role::Server, stream_config, &read_ahead);
     stream.enable_socket_control();
     stream.set_close_request(close);
