@@ -13,8 +13,16 @@ use crate::{SAFETY, accept_for, answer, drain, raw_server, switching, ws_url};
 
 /// The handshake error of connecting to a server that answers `response(request)`.
 fn handshake_error(response: fn(&str) -> Vec<u8>) -> ws_handshake::Error {
+    handshake_error_with(ClientConfig::default(), response)
+}
+
+/// The same, for a client with `config` (and the subprotocol `chat`).
+fn handshake_error_with(
+    config: ClientConfig,
+    response: fn(&str) -> Vec<u8>,
+) -> ws_handshake::Error {
     let (addr, server) = raw_server(move |request, socket| answer(&response(request), socket));
-    let config = ClientConfig::default().protocols(["chat"]);
+    let config = config.protocols(["chat"]);
     let error = ws_client::connect_with(ws_url(addr, "/"), &config).unwrap_err();
     server.join().unwrap();
     match error {
@@ -96,8 +104,17 @@ fn a_subprotocol_when_none_was_offered_is_refused() {
 }
 
 #[test]
-fn an_extension_is_refused() {
+fn an_extension_we_did_not_offer_is_refused() {
+    // Compression is offered by default, so answer with another extension.
     let error = handshake_error(|request| {
+        switching(
+            request,
+            &["Sec-WebSocket-Extensions: x-webkit-deflate-frame"],
+        )
+    });
+    assert_eq!(error, ws_handshake::Error::UnexpectedExtension);
+    // With compression off, permessage-deflate was not offered either.
+    let error = handshake_error_with(ClientConfig::default().deflate(None), |request| {
         switching(request, &["Sec-WebSocket-Extensions: permessage-deflate"])
     });
     assert_eq!(error, ws_handshake::Error::UnexpectedExtension);
