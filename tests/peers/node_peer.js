@@ -6,7 +6,8 @@
 // The client prints one JSON line per step, {"step": NAME, "got": SUMMARY}, and exits 0
 // once every step got what it expected. The server prints {"port": N} first, then one
 // {"transcript": [...]} line per connection with what it saw, and exits after two
-// connections. tests/websockets/interop/scenario.rs holds the scenario and the checks.
+// connections. Both roles use permessage-deflate. tests/websockets/interop/scenario.rs
+// holds the scenario and the checks.
 'use strict';
 
 const { WebSocket, WebSocketServer } = require('ws');
@@ -58,8 +59,16 @@ function next(ws, name) {
   });
 }
 
+// permessage-deflate both ways, in both roles (the client offers it by default, the
+// server accepts it only when asked): ws compresses messages of 1 KiB or more.
+const perMessageDeflate = true;
+
 function open(url) {
-  const ws = new WebSocket(url, { maxPayload: 64 << 20, handshakeTimeout: STEP_TIMEOUT_MS });
+  const ws = new WebSocket(url, {
+    maxPayload: 64 << 20,
+    handshakeTimeout: STEP_TIMEOUT_MS,
+    perMessageDeflate,
+  });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
@@ -155,7 +164,12 @@ async function client(port) {
 
 function server() {
   return new Promise((resolve) => {
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', maxPayload: 64 << 20 });
+    const wss = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      maxPayload: 64 << 20,
+      perMessageDeflate,
+    });
     let connections = 0;
     wss.on('listening', () => emit({ port: wss.address().port }));
     wss.on('connection', (ws) => {

@@ -9,7 +9,8 @@ use websockets::{Message, Server};
 
 use super::peer::{self, Peer};
 use super::scenario::{
-    OurServer, STEP_TIMEOUT, Step, expected_report, expected_transcripts, report_from,
+    OurServer, STEP_TIMEOUT, Step, assert_compressed, expected_report, expected_transcripts,
+    report_from,
 };
 
 /// The page of `cargo run --example ws-server`.
@@ -79,12 +80,14 @@ fn chromium_plays_the_scenario_against_our_server() {
         finished.output
     );
     finished.assert_success();
+    let (transcripts, stats) = server.ended(2);
     assert_eq!(
-        server.transcripts(2),
+        transcripts,
         expected_transcripts(&BROWSER_STEPS, true),
         "what our server saw; {}",
         finished.output
     );
+    assert_compressed(&stats, "our server against chromium");
 }
 
 /// The example's routes: its page at `/` and its echo at `/ws`, which also tells

@@ -2,8 +2,8 @@
 
 use super::peer::{self, Peer};
 use super::scenario::{
-    OurServer, Step, expected_report, expected_transcripts, our_client, report_from,
-    transcripts_from,
+    OurServer, Step, assert_compressed, expected_report, expected_transcripts, our_client,
+    report_from, transcripts_from,
 };
 
 #[test]
@@ -20,12 +20,14 @@ fn node_client_plays_the_scenario_against_our_server() {
         finished.output
     );
     finished.assert_success();
+    let (transcripts, stats) = server.ended(2);
     assert_eq!(
-        server.transcripts(2),
+        transcripts,
         expected_transcripts(&Step::ALL, true),
         "what our server saw; {}",
         finished.output
     );
+    assert_compressed(&stats, "our server against the node client");
 }
 
 #[test]
@@ -35,10 +37,11 @@ fn our_client_plays_the_scenario_against_a_node_server() {
     let port = server.listening_port();
 
     // A failed step fails the test at once rather than when the server gives up waiting.
-    let report = our_client(port);
+    let (report, stats) = our_client(port);
     assert_eq!(report, expected_report(&Step::ALL), "{}", server.describe());
     let finished = server.finish();
     finished.assert_success();
+    assert_compressed(&[stats], "our client against the node server");
     assert_eq!(
         transcripts_from(&finished.lines),
         expected_transcripts(&Step::ALL, true),

@@ -10,6 +10,10 @@
 //! summary of what it got. The peer scripts in `tests/peers/` play both parts with the
 //! same constants; the tests compare their reports and transcripts with what the steps
 //! call for.
+//!
+//! Every peer but tungstenite offers or accepts permessage-deflate, and the scenario's
+//! 1 MiB messages compress well, so [`assert_compressed`] checks on our side's
+//! [`Stats`] that compression was agreed and used both ways.
 
 use std::error::Error;
 use std::io::Write;
@@ -20,6 +24,7 @@ use std::time::Duration;
 use serde_json::Value;
 use websockets::client::ClientConfig;
 use websockets::server::{ServerConfig, ServerHandle};
+use websockets::stream::proto::Stats;
 use websockets::stream::{Config, Event, MessageKind, Stream};
 use websockets::{Client, CloseCode, Message, Server};
 
@@ -150,6 +155,63 @@ impl Step {
     }
 }
 
+/// What the two 1 MiB messages of [`Step::BinaryMib`] and [`Step::TextMib`] carry one
+/// way: less than the bytes that cross a connection taking those steps uncompressed.
+pub(crate) const LARGE_PAYLOADS: u64 = 2 << 20;
+
+/// Checks that compression was agreed and used both ways on the connections in
+/// `stats`, which took the 1 MiB steps: messages came and went with RSV1, and fewer
+/// bytes crossed the wire each way than the two 1 MiB messages alone hold.
+pub(crate) fn assert_compressed(stats: &[Stats], context: &str) {
+    let total = total(stats);
+    assert!(
+        total.compressed_messages_received > 0 && total.compressed_messages_sent > 0,
+        "no compressed messages both ways: {total:?}; {context}"
+    );
+    assert!(
+        total.bytes_received < LARGE_PAYLOADS && total.bytes_sent < LARGE_PAYLOADS,
+        "{} bytes received and {} sent, not fewer than the {LARGE_PAYLOADS} bytes of the \
+         1 MiB messages: {total:?}; {context}",
+        total.bytes_received,
+        total.bytes_sent
+    );
+}
+
+/// Checks that nothing was compressed either way, for a peer without permessage-deflate.
+pub(crate) fn assert_uncompressed(stats: &[Stats], context: &str) {
+    let total = total(stats);
+    assert!(
+        total.messages_received > 0 && total.messages_sent > 0,
+        "no messages counted: {total:?}; {context}"
+    );
+    assert_eq!(
+        (
+            total.compressed_messages_received,
+            total.compressed_messages_sent
+        ),
+        (0, 0),
+        "{context}"
+    );
+    assert!(
+        total.bytes_received > LARGE_PAYLOADS && total.bytes_sent > LARGE_PAYLOADS,
+        "{total:?}; {context}"
+    );
+}
+
+/// The counters of several connections, added up.
+fn total(stats: &[Stats]) -> Stats {
+    let mut total = Stats::default();
+    for one in stats {
+        total.bytes_received += one.bytes_received;
+        total.bytes_sent += one.bytes_sent;
+        total.messages_received += one.messages_received;
+        total.compressed_messages_received += one.compressed_messages_received;
+        total.messages_sent += one.messages_sent;
+        total.compressed_messages_sent += one.compressed_messages_sent;
+    }
+    total
+}
+
 /// A client's account of the scenario: (step, what it got) in order, plus
 /// ("error", message) if it gave up.
 pub(crate) type Report = Vec<(String, String)>;
@@ -248,7 +310,7 @@ pub(crate) fn chain(error: &(dyn Error + 'static)) -> String {
 #[derive(Debug)]
 pub(crate) struct OurServer {
     handle: ServerHandle,
-    transcripts: Receiver<Vec<String>>,
+    ended: Receiver<(Vec<String>, Stats)>,
 }
 
 impl OurServer {
@@ -262,21 +324,21 @@ impl OurServer {
             .idle_timeout(Some(STEP_TIMEOUT))
             .stream(Config::default().close_timeout(Duration::from_secs(5)));
         let mut server = Server::new("127.0.0.1:0").with_config(config);
-        let (transcripts, received) = mpsc::channel();
+        let (ended, received) = mpsc::channel();
         server
             .on_connect("/scenario", move |stream, _path| {
                 let mut transcript = Vec::new();
                 if let Err(error) = serve_scenario(stream, &mut transcript) {
                     transcript.push(format!("error: {}", chain(&*error)));
                 }
-                transcripts.send(transcript).ok();
+                ended.send((transcript, stream.stats())).ok();
                 Ok(())
             })
             .expect("the route is valid");
         routes(&mut server);
         OurServer {
             handle: server.spawn().expect("the server starts on a free port"),
-            transcripts: received,
+            ended: received,
         }
     }
 
@@ -284,17 +346,19 @@ impl OurServer {
         self.handle.local_addr().port()
     }
 
-    /// The transcripts of `connections` connections once they end, sorted.
-    pub(crate) fn transcripts(&self, connections: usize) -> Vec<Vec<String>> {
-        let mut transcripts: Vec<Vec<String>> = (0..connections)
+    /// The transcripts of `connections` connections once they end, sorted, and the
+    /// counters of each connection as its handler returned (in the order they ended).
+    pub(crate) fn ended(&self, connections: usize) -> (Vec<Vec<String>>, Vec<Stats>) {
+        let (mut transcripts, stats): (Vec<Vec<String>>, Vec<Stats>) = (0..connections)
             .map(|_| {
-                self.transcripts
-                    .recv_timeout(STEP_TIMEOUT)
-                    .unwrap_or_else(|_| vec!["no transcript: the connection did not end".into()])
+                self.ended.recv_timeout(STEP_TIMEOUT).unwrap_or_else(|_| {
+                    let missing = "no transcript: the connection did not end";
+                    (vec![missing.into()], Stats::default())
+                })
             })
-            .collect();
+            .unzip();
         transcripts.sort();
-        transcripts
+        (transcripts, stats)
     }
 }
 
@@ -358,18 +422,20 @@ fn send_fragments(stream: &mut Stream<TcpStream>) -> Result<(), BoxError> {
 #[derive(Debug)]
 pub(crate) struct StepFailed;
 
-/// Our client's part against the scenario server on `port`.
+/// Our client's part against the scenario server on `port`: its report, and the
+/// counters of its first connection, which takes every step but the last.
 ///
 /// Its connection sends in frames of at most 64 KiB, so the 1 MiB messages go out in
-/// 16 frames (cut inside characters, for the text), and [`Step::FragmentedToServer`]
-/// goes through a message writer.
-pub(crate) fn our_client(port: u16) -> Report {
+/// 16 frames (cut inside characters, for the text) unless they are compressed, and
+/// [`Step::FragmentedToServer`] goes through a message writer.
+pub(crate) fn our_client(port: u16) -> (Report, Stats) {
     let mut report = Report::new();
-    our_client_steps(port, &mut report).ok();
-    report
+    let mut stats = Stats::default();
+    our_client_steps(port, &mut report, &mut stats).ok();
+    (report, stats)
 }
 
-fn our_client_steps(port: u16, report: &mut Report) -> Result<(), StepFailed> {
+fn our_client_steps(port: u16, report: &mut Report, stats: &mut Stats) -> Result<(), StepFailed> {
     let url = format!("ws://127.0.0.1:{port}/scenario");
     let config = ClientConfig::default().stream(
         Config::default()
@@ -409,7 +475,9 @@ fn our_client_steps(port: u16, report: &mut Report) -> Result<(), StepFailed> {
         Step::FragmentedFromServer,
         ask(&mut client, "fragment-me"),
     )?;
-    record(report, Step::ClientCloses, client_closes(&mut client))?;
+    let closes = client_closes(&mut client);
+    *stats = client.stream().map(Stream::stats).unwrap_or_default();
+    record(report, Step::ClientCloses, closes)?;
     let server_closes = websockets::client::connect_with(url.as_str(), &config)
         .map_err(BoxError::from)
         .and_then(|mut client| server_closes(&mut client));
@@ -506,9 +574,10 @@ fn our_client_and_our_server_agree_on_the_scenario() {
     // The baseline for the peers: if this fails, the scenario or our crates are at
     // fault, not the interoperability with a peer.
     let server = OurServer::spawn();
-    assert_eq!(our_client(server.port()), expected_report(&Step::ALL));
-    assert_eq!(
-        server.transcripts(2),
-        expected_transcripts(&Step::ALL, true)
-    );
+    let (report, client_stats) = our_client(server.port());
+    assert_eq!(report, expected_report(&Step::ALL));
+    let (transcripts, server_stats) = server.ended(2);
+    assert_eq!(transcripts, expected_transcripts(&Step::ALL, true));
+    assert_compressed(&[client_stats], "our client");
+    assert_compressed(&server_stats, "our server");
 }

@@ -13,9 +13,9 @@ use tungstenite::{Bytes, Message, WebSocket};
 
 use super::scenario::{
     BoxError, CLIENT_CLOSE, CLIENT_PING, FRAGMENTED, HELLO, OurServer, Report, SERVER_CLOSE,
-    SERVER_PING, STEP_TIMEOUT, Step, StepFailed, binary, close_summary, echo_summary,
-    expected_report, expected_transcripts, fragments, large_binary, large_text, our_client, record,
-    summary,
+    SERVER_PING, STEP_TIMEOUT, Step, StepFailed, assert_uncompressed, binary, close_summary,
+    echo_summary, expected_report, expected_transcripts, fragments, large_binary, large_text,
+    our_client, record, summary,
 };
 
 type Ws = WebSocket<TcpStream>;
@@ -27,17 +27,19 @@ fn tungstenite_client_plays_the_scenario_against_our_server() {
     tungstenite_client(server.port(), &mut report).ok();
 
     assert_eq!(report, expected_report(&Step::ALL));
-    assert_eq!(
-        server.transcripts(2),
-        expected_transcripts(&Step::ALL, true)
-    );
+    let (transcripts, stats) = server.ended(2);
+    assert_eq!(transcripts, expected_transcripts(&Step::ALL, true));
+    // tungstenite offers no compression, so none is agreed.
+    assert_uncompressed(&stats, "our server against the tungstenite client");
 }
 
 #[test]
 fn our_client_plays_the_scenario_against_a_tungstenite_server() {
     let (port, server) = tungstenite_server();
-    let report = our_client(port);
+    let (report, stats) = our_client(port);
     assert_eq!(report, expected_report(&Step::ALL));
+    // Our client offers compression; tungstenite declines it.
+    assert_uncompressed(&[stats], "our client against the tungstenite server");
     let transcripts = server
         .join()
         .expect("the tungstenite server does not panic");
