@@ -63,7 +63,7 @@ const MAX_HELD_CONTROL: usize = 16;
 /// # Backpressure
 ///
 /// A send waits, writing, while the message does not fit in the write buffer
-/// (`max_write_buffer`, 64 KiB by default): memory stays bounded against a peer that
+/// ([`Config::max_write_buffer`]): memory stays bounded against a peer that
 /// does not read. A send returns once the message is queued and as much as the
 /// transport takes at once is written; [`AsyncStream::flush`] writes the rest, and so
 /// do the next send and receive. As a [`Sink`](futures_sink::Sink), `poll_ready` waits
@@ -323,6 +323,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
                     return Poll::Ready(Ok(event));
                 }
                 Some(Err(error)) => return Poll::Ready(Err(error)),
+                None if self.report.is_some() => {}
                 None => {
                     if let Poll::Ready(Err(error)) = self.poll_write_pending(cx) {
                         return Poll::Ready(Err(error));
