@@ -32,9 +32,9 @@ fn allowed_external(krate: &str) -> &'static [&'static str] {
             "futures-core",
             "futures-sink",
         ],
-        "ws-server" => &["getrandom"],
+        "ws-server" => &["getrandom", "tokio"],
         // base64 for `Proxy-Authorization`, compiled in already through ws-handshake.
-        "ws-client" => &["getrandom", "base64"],
+        "ws-client" => &["getrandom", "base64", "tokio"],
         "ws-tls" => &["rustls", "webpki-roots", "rustls-pki-types"],
         _ => &[],
     }

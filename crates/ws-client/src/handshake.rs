@@ -34,7 +34,7 @@ pub(crate) fn perform<S: Read + Write>(
     })
 }
 
-fn build_request(url: &Url, config: &ClientConfig) -> ClientRequest {
+pub(crate) fn build_request(url: &Url, config: &ClientConfig) -> ClientRequest {
     let mut request = ClientRequest::new(url.host_header(), url.target())
         .protocols(config.protocols.iter().cloned());
     if let Some(origin) = &config.origin {
