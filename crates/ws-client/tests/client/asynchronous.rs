@@ -77,6 +77,13 @@ async fn a_server_that_never_answers_times_the_handshake_out() {
     server.join().unwrap();
 }
 
+/// `tokio::spawn` on a multi-thread runtime needs the connect future to be `Send`.
+#[test]
+fn the_connect_future_can_move_between_threads() {
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send(&ws_client::connect_async("ws://127.0.0.1:1/"));
+}
+
 #[tokio::test]
 async fn wss_needs_tls() {
     let error = ws_client::connect_async("wss://127.0.0.1:1/")

@@ -507,6 +507,21 @@ async fn the_blocking_and_async_streams_agree_on_fragmented_sends() {
     assert!(peer.join().unwrap().is_closed());
 }
 
+/// `tokio::spawn` on a multi-thread runtime needs every future to be `Send`.
+#[test]
+fn the_futures_can_move_between_threads() {
+    fn assert_send<T: Send>(_: &T) {}
+    let (ours, _peer) = tokio::io::duplex(64);
+    let mut ws = AsyncStream::new(ours, Role::Server);
+    assert_send(&ws.recv());
+    assert_send(&ws.send(&Message::text("x")));
+    assert_send(&ws.close());
+    let (mut reader, writer) = ws.split();
+    assert_send(&reader.recv());
+    assert_send(&writer.send_text("x"));
+    assert_send(&writer);
+}
+
 /// Reads one frame from the peer's end of a pipe, a byte at a time so that the next
 /// frame stays in the pipe.
 async fn read_frame(peer: &mut DuplexStream) -> Parsed {
