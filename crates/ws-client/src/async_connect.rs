@@ -11,7 +11,7 @@ use ws_handshake::{Accepted, Parsed, ResponseParser};
 use ws_stream::{AsyncStream, Role};
 
 use crate::error::parse_url;
-use crate::handshake::build_request;
+use crate::handshake::{build_request, stream_config};
 use crate::redirect::{Hop, next_hop};
 use crate::{ClientConfig, Error, IntoUrl, Url, connect_tcp};
 
@@ -80,7 +80,12 @@ pub async fn handshake_async<S: AsyncRead + AsyncWrite + Unpin>(
     let url = parse_url(url)?;
     let (accepted, read_ahead) =
         within(config.handshake_timeout, upgrade(&mut stream, &url, config)).await??;
-    let ws = AsyncStream::from_upgrade(stream, Role::Client, config.stream.clone(), &read_ahead);
+    let ws = AsyncStream::from_upgrade(
+        stream,
+        Role::Client,
+        stream_config(config, &accepted),
+        &read_ahead,
+    );
     Ok((ws, accepted))
 }
 

@@ -34,6 +34,15 @@ pub(crate) fn perform<S: Read + Write>(
     })
 }
 
+/// The connection's settings after a handshake that `accepted`: one place for the
+/// blocking and the async client, so that what the server agreed to (an extension)
+/// reaches both alike.
+pub(crate) fn stream_config(config: &ClientConfig, _accepted: &Accepted) -> ws_stream::Config {
+    // This client offers no extension yet, so the server can have agreed to none; with
+    // permessage-deflate offered, `_accepted.deflate()` goes into the config here.
+    config.stream.clone()
+}
+
 pub(crate) fn build_request(url: &Url, config: &ClientConfig) -> ClientRequest {
     let mut request = ClientRequest::new(url.host_header(), url.target())
         .protocols(config.protocols.iter().cloned());
