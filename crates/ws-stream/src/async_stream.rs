@@ -316,10 +316,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
             }
             match self.take_event() {
                 Some(Ok(event)) => {
-                    // A pong goes out now, or with the next call.
-                    if let Poll::Ready(Err(error)) = self.poll_write_pending(cx) {
-                        return Poll::Ready(Err(error));
-                    }
+                    // A pong goes out now, or with the next call; the event in hand is
+                    // the caller's even if the write fails, which the next call reports.
+                    let _ = self.poll_write_pending(cx);
                     return Poll::Ready(Ok(event));
                 }
                 Some(Err(error)) => return Poll::Ready(Err(error)),
