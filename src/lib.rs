@@ -65,6 +65,15 @@
 //! `Connection` variant likewise shows the [`stream::Error`] of the connection. There
 //! is no error type of the facade's own: it would copy the layers' variants, and every
 //! type would still be reachable only through the layer that fails.
+//!
+//! # Features
+//!
+//! - `tokio` (off by default): the async layers on tokio, ws-stream's `AsyncStream`
+//!   (cancel-safe `recv`, `send` with backpressure, `Stream` and `Sink`, split halves),
+//!   ws-client's `connect_async` and ws-server's `accept_async`. The example
+//!   `async-echo` (`cargo build --release --example async-echo`) uses them; the
+//!   facade's dev-dependencies enable the feature for its examples and tests, so the
+//!   command needs no flag, and the default build of the library never compiles tokio.
 #![forbid(unsafe_code)]
 
 // Inlined, so that each layer's items have pages in this crate's docs: links to them

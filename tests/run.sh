@@ -13,10 +13,17 @@ tests/peers/install.sh
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+# The facade's dev-dependencies turn the layers' `tokio` features on in workspace
+# builds; the layers alone are checked without them.
+cargo clippy -p ws-stream -p ws-client -p ws-server --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 tests/doc-links.sh
 cargo clippy -p ws-tls --no-default-features --features client -- -D warnings
 cargo clippy -p ws-tls --no-default-features --features server -- -D warnings
 cargo test --workspace
+# The async drivers, behind each crate's `tokio` feature.
+cargo test --workspace --all-features
 tests/autobahn.sh
 tests/fuzz-smoke.sh

@@ -22,14 +22,27 @@ fn allowed_external(krate: &str) -> &'static [&'static str] {
         "ws-handshake" => &["sha1_smol", "base64", "getrandom"],
         // zlib-rs is the crate flate2 compresses with, used directly because flate2
         // fixes zlib's memory level at 8 (about 98 KiB more per connection).
-        "ws-stream" => &["getrandom", "simdutf8", "zlib-rs"],
-        "ws-server" => &["getrandom"],
+        // tokio and the futures traits only behind the `tokio` feature; see
+        // `optional_only`.
+        "ws-stream" => &[
+            "getrandom",
+            "simdutf8",
+            "zlib-rs",
+            "tokio",
+            "futures-core",
+            "futures-sink",
+        ],
+        "ws-server" => &["getrandom", "tokio"],
         // base64 for `Proxy-Authorization`, compiled in already through ws-handshake.
-        "ws-client" => &["getrandom", "base64"],
+        "ws-client" => &["getrandom", "base64", "tokio"],
         "ws-tls" => &["rustls", "webpki-roots", "rustls-pki-types"],
         _ => &[],
     }
 }
+
+/// Allowed runtime dependencies that must stay optional (behind a cargo feature, off
+/// by default), so that the default build never compiles them.
+const OPTIONAL_ONLY: &[&str] = &["tokio", "futures-core", "futures-sink"];
 
 /// Workspace members that are tools for this repository, not layers: never published,
 /// free in their dependencies (they compare us with peers), and depended on by no crate.
@@ -53,6 +66,8 @@ fn runtime_dependencies() -> BTreeMap<String, Vec<String>> {
 /// What the architecture rules read of a workspace member.
 struct Member {
     dependencies: Vec<String>,
+    /// The runtime dependencies behind a cargo feature.
+    optional: Vec<String>,
     /// False for `publish = false`.
     publishable: bool,
 }
@@ -80,12 +95,18 @@ fn workspace() -> BTreeMap<String, Member> {
     let mut crates = BTreeMap::new();
     for package in metadata["packages"].as_array().expect("packages") {
         let name = package["name"].as_str().expect("name").to_owned();
-        let dependencies = package["dependencies"]
+        let runtime: Vec<&Value> = package["dependencies"]
             .as_array()
             .expect("dependencies")
             .iter()
             .filter(|dependency| dependency["kind"].is_null())
-            .map(|dependency| dependency["name"].as_str().expect("name").to_owned())
+            .collect();
+        let name_of = |dependency: &&Value| dependency["name"].as_str().expect("name").to_owned();
+        let dependencies = runtime.iter().map(name_of).collect();
+        let optional = runtime
+            .iter()
+            .filter(|dependency| dependency["optional"].as_bool() == Some(true))
+            .map(name_of)
             .collect();
         // `publish = false` reads as an empty list of registries.
         let publishable = package["publish"]
@@ -95,6 +116,7 @@ fn workspace() -> BTreeMap<String, Member> {
             name,
             Member {
                 dependencies,
+                optional,
                 publishable,
             },
         );
@@ -143,6 +165,25 @@ fn runtime_dependencies_stay_within_their_allowance() {
             assert!(
                 allowed_external(krate).contains(&dependency.as_str()),
                 "{krate} gained the runtime dependency {dependency}"
+            );
+        }
+    }
+}
+
+#[test]
+fn async_runtime_dependencies_stay_optional() {
+    for (krate, member) in workspace() {
+        if DEV_TOOLS.contains(&krate.as_str()) {
+            continue;
+        }
+        for dependency in member
+            .dependencies
+            .iter()
+            .filter(|dependency| OPTIONAL_ONLY.contains(&dependency.as_str()))
+        {
+            assert!(
+                member.optional.contains(dependency),
+                "{krate} depends on {dependency} outside a feature"
             );
         }
     }

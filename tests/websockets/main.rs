@@ -1,6 +1,8 @@
-//! The facade's integration tests: layering, the README, and real peers.
+//! The facade's integration tests: layering, the README, real peers, and the
+//! async echo example.
 #![allow(clippy::unwrap_used)]
 
 mod architecture;
+mod async_echo;
 mod hostile;
 mod interop;

@@ -273,7 +273,7 @@ impl<S: Read + Write> Client<S> {
         let stream = Stream::from_upgrade(
             socket,
             Role::Client,
-            config.stream_config(upgraded.accepted.deflate()),
+            handshake::stream_config(config, &upgraded.accepted),
             &upgraded.read_ahead,
         );
         Client {

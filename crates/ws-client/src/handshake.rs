@@ -34,7 +34,14 @@ pub(crate) fn perform<S: Read + Write>(
     })
 }
 
-fn build_request(url: &Url, config: &ClientConfig) -> ClientRequest {
+/// The connection's settings after a handshake that `accepted`: one place for the
+/// blocking and the async client, so that what the server agreed to (an extension)
+/// reaches both alike.
+pub(crate) fn stream_config(config: &ClientConfig, accepted: &Accepted) -> ws_stream::Config {
+    config.stream_config(accepted.deflate())
+}
+
+pub(crate) fn build_request(url: &Url, config: &ClientConfig) -> ClientRequest {
     let mut request = ClientRequest::new(url.host_header(), url.target())
         .protocols(config.protocols.iter().cloned())
         .deflate(config.deflate);

@@ -82,14 +82,20 @@
 //!
 //! # Features
 //!
-//! None. The crate depends on `ws-handshake` and `ws-stream`, and on `base64` for
-//! proxy credentials (already compiled in through `ws-handshake`).
+//! - `tokio` (off by default): `connect_async`, `connect_async_with` and
+//!   `handshake_async`, the same URLs, config, proxy and redirects on tokio, answering
+//!   ws-stream's `AsyncStream`. It enables ws-stream's `tokio` feature.
+//!
+//! The crate depends on `ws-handshake` and `ws-stream`, and on `base64` for proxy
+//! credentials (already compiled in through `ws-handshake`).
 //!
 //! # Unsafe
 //!
 //! None: `#![forbid(unsafe_code)]`.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "tokio")]
+mod async_connect;
 // The connect path, bottom up, each module importing only those before it: `tcp` and
 // `exchange`, `proxy`, `dial`, `redirect`, then the public functions of `connect`.
 mod client;
@@ -104,6 +110,8 @@ mod redirect;
 mod tcp;
 mod url;
 
+#[cfg(feature = "tokio")]
+pub use async_connect::{connect_async, connect_async_with, handshake_async};
 pub use client::Client;
 pub use config::ClientConfig;
 pub use connect::{connect, connect_via, connect_with};

@@ -39,36 +39,65 @@ pub(crate) fn follow<C: Connector>(
             }
             Err(error) => error,
         };
-        let Some(location) = location(&error) else {
-            return Err(connector.handshake_error(&stream, error));
-        };
-        if config.max_redirects == 0 {
-            // Redirects are off: the caller gets the response, `Location` included.
-            return Err(error.into());
-        }
-        if redirects == config.max_redirects {
-            return Err(Error::TooManyRedirects {
-                limit: config.max_redirects,
-            }
-            .into());
-        }
-        let next = std::str::from_utf8(location)
-            .map_err(|_| UrlError::InvalidCharacter)
-            .and_then(|location| url.join(location))
-            .map_err(Error::InvalidRedirect)?;
-        if url.is_secure() && !next.is_secure() {
-            return Err(Error::InsecureRedirect(Box::new(next)).into());
-        }
-        let same_server = url.host().eq_ignore_ascii_case(next.host()) && url.port() == next.port();
-        if !same_server && config.headers.iter().any(|(name, _)| is_credential(name)) {
-            config
-                .to_mut()
-                .headers
-                .retain(|(name, _)| !is_credential(name));
+        match next_hop(&url, error, &mut config, redirects) {
+            Hop::NotRedirect(error) => return Err(connector.handshake_error(&stream, error)),
+            Hop::Stop(error) => return Err(error.into()),
+            Hop::Follow(next) => url = next,
         }
         redirects += 1;
-        url = next;
     }
+}
+
+/// What to do after a handshake that failed with `error`.
+#[derive(Debug)]
+pub(crate) enum Hop {
+    /// Not a redirect: report the error.
+    NotRedirect(Error),
+    /// A redirect not to follow: off, too many, or to a URL refused.
+    Stop(Error),
+    /// Connect to this URL next.
+    Follow(Url),
+}
+
+/// Where the handshake for `url` that failed with `error` leads, after `redirects`
+/// redirects: the decision both the blocking and the async connect loops follow.
+/// Credentials are dropped from `config` when the next URL is another server.
+pub(crate) fn next_hop(
+    url: &Url,
+    error: Error,
+    config: &mut Cow<'_, ClientConfig>,
+    redirects: u32,
+) -> Hop {
+    let Some(location) = location(&error) else {
+        return Hop::NotRedirect(error);
+    };
+    if config.max_redirects == 0 {
+        // Redirects are off: the caller gets the response, `Location` included.
+        return Hop::Stop(error);
+    }
+    if redirects == config.max_redirects {
+        return Hop::Stop(Error::TooManyRedirects {
+            limit: config.max_redirects,
+        });
+    }
+    let next = match std::str::from_utf8(location)
+        .map_err(|_| UrlError::InvalidCharacter)
+        .and_then(|location| url.join(location))
+    {
+        Ok(next) => next,
+        Err(error) => return Hop::Stop(Error::InvalidRedirect(error)),
+    };
+    if url.is_secure() && !next.is_secure() {
+        return Hop::Stop(Error::InsecureRedirect(Box::new(next)));
+    }
+    let same_server = url.host().eq_ignore_ascii_case(next.host()) && url.port() == next.port();
+    if !same_server && config.headers.iter().any(|(name, _)| is_credential(name)) {
+        config
+            .to_mut()
+            .headers
+            .retain(|(name, _)| !is_credential(name));
+    }
+    Hop::Follow(next)
 }
 
 /// The WebSocket handshake over `stream` within the handshake timeout, the TCP

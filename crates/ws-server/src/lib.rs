@@ -54,11 +54,19 @@
 //! to unknown paths or come from foreign origins get 426, 404 or 403 with a short body;
 //! a handler that fails or panics closes its own connection with 1011 and nothing else.
 //!
+//! # Features
+//!
+//! - `tokio` (off by default): `accept_async` and `accept_async_with`, the same
+//!   handshake over a tokio stream, answering ws-stream's `AsyncStream`. It enables
+//!   ws-stream's `tokio` feature. The async server with routes is not there yet.
+//!
 //! # Unsafe
 //!
 //! None.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "tokio")]
+mod async_accept;
 mod broadcast;
 mod config;
 mod error;
@@ -67,6 +75,8 @@ mod request;
 mod server;
 mod sync;
 
+#[cfg(feature = "tokio")]
+pub use async_accept::{accept_async, accept_async_with};
 pub use broadcast::{Broadcast, Member};
 pub use config::ServerConfig;
 pub use error::{Error, HandlerResult};

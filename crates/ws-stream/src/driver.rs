@@ -212,7 +212,7 @@ pub(crate) fn write_all(io: &mut impl Write, bytes: &[u8]) -> Result<()> {
 }
 
 /// A reset is as abrupt an end as a bare close of the stream.
-fn is_reset(error: &io::Error) -> bool {
+pub(crate) fn is_reset(error: &io::Error) -> bool {
     matches!(
         error.kind(),
         io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted

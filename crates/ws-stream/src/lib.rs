@@ -35,6 +35,10 @@
 //! - [`Config`] holds the limits and timers, each default documented; [`Role`] says
 //!   which end masks.
 //! - [`proto`] is the sans-IO core every rule lives in, for other drivers (async ones).
+//! - `AsyncStream` (feature `tokio`) is the same connection over a tokio
+//!   `AsyncRead + AsyncWrite` stream: cancel-safe `recv`, `send` with backpressure,
+//!   `futures` `Stream` and `Sink`, and `AsyncStream::split` into an `AsyncReader`
+//!   and a cloneable `AsyncWriter`.
 //! - [`Error`] is the one error type; [`Error::close_code`] says which close code a
 //!   peer's violation earned.
 //!
@@ -47,6 +51,11 @@
 //! feature compresses with, used directly for its memory level (flate2 fixes it at 8,
 //! which costs about 98 KiB more per compressor); it is the crate's one runtime
 //! dependency besides getrandom (mask keys) and simdutf8 (UTF-8 checks).
+//!
+//! # Features
+//!
+//! - `tokio` (off by default): `AsyncStream` and its halves, on tokio's `time`
+//!   feature and the `futures-core` and `futures-sink` traits.
 //!
 //! # What the connection does for you
 //!
@@ -64,6 +73,8 @@
 //! (`cargo +nightly miri test -p ws-stream --lib utf8`). Everything else is safe code.
 #![deny(unsafe_code)]
 
+#[cfg(feature = "tokio")]
+mod async_stream;
 mod config;
 mod deflate;
 mod driver;
@@ -74,6 +85,8 @@ mod split;
 mod stream;
 mod utf8;
 
+#[cfg(feature = "tokio")]
+pub use async_stream::{AsyncReader, AsyncStream, AsyncWriter};
 pub use config::{Config, Deflate, Role};
 pub use driver::Socket;
 pub use error::{CloseFrame, Error, Result};

@@ -9,6 +9,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+#[cfg(feature = "tokio")]
+mod asynchronous;
 mod connect;
 mod crafted;
 mod interop;

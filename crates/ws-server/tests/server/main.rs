@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod accept;
+#[cfg(feature = "tokio")]
+mod asynchronous;
 mod broadcast;
 mod concurrency;
 mod failures;

@@ -1,9 +1,11 @@
 //! Integration tests for ws-stream, in one binary: receiving and reassembly, UTF-8,
 //! pings, the close handshake and close codes, limits, sending, message readers and
 //! writers, keep-alive, split halves, non-blocking streams, the sans-IO core on a fake
-//! clock, and tungstenite interop.
+//! clock, tungstenite interop, and (feature `tokio`) the async stream.
 #![allow(clippy::unwrap_used)]
 
+#[cfg(feature = "tokio")]
+mod async_stream;
 mod close;
 mod control;
 mod interop;
