@@ -41,7 +41,10 @@ use crate::{CloseFrame, Config, Error, Message, MessageKind, PreparedMessage, Re
 /// stream has written it too, a non-blocking one may keep part of it pending, which
 /// [`Stream::flush`] (or the next send or read) writes. `WouldBlock` from a send means
 /// the write buffer (`max_write_buffer`) is full and could not drain: nothing was
-/// queued, and calling again later is safe, it cannot send the message twice.
+/// queued, and calling again later is safe, it cannot send the message twice. With
+/// [`Stream::enable_socket_control`] the socket is taken to block: a `WouldBlock` from
+/// a send then means its write timeout passed (the peer stopped reading), and it is
+/// the send's error.
 #[derive(Debug)]
 pub struct Stream<S> {
     io: S,
@@ -359,9 +362,17 @@ impl<S: Read + Write> Stream<S> {
         let written = self.flush();
         queued?;
         match written {
-            Err(error) if error.is_would_block() => Ok(()),
+            Err(error) if self.queued_for_later(&error) => Ok(()),
             written => written,
         }
+    }
+
+    /// Whether a write that failed with `error` left its bytes queued for a later
+    /// `flush`: on a non-blocking stream `WouldBlock` says so. A socket under the
+    /// stream's control blocks, and its `WouldBlock` means that its write timeout
+    /// passed: the peer stopped reading, which the caller must hear of.
+    fn queued_for_later(&self, error: &Error) -> bool {
+        error.is_would_block() && !self.socket.is_enabled()
     }
 
     /// After the close handshake, a client lets the server end the TCP connection
@@ -432,7 +443,7 @@ impl<S: Read + Write> MessageWriter<'_, S> {
         self.finished = true;
         self.stream.conn.finish_message()?;
         match self.stream.flush() {
-            Err(error) if error.is_would_block() => Ok(()),
+            Err(error) if self.stream.queued_for_later(&error) => Ok(()),
             written => written,
         }
     }
@@ -450,7 +461,7 @@ impl<S: Read + Write> Write for MessageWriter<'_, S> {
         .map_err(into_io_error)?;
         match self.stream.flush() {
             // The frame is queued: `flush`, or the next send, writes the rest.
-            Err(error) if error.is_would_block() => Ok(taken),
+            Err(error) if self.stream.queued_for_later(&error) => Ok(taken),
             written => written.map(|()| taken).map_err(into_io_error),
         }
     }
@@ -464,7 +475,7 @@ impl<S: Read + Write> Write for MessageWriter<'_, S> {
             .flush_message_data()
             .map_err(into_io_error)?;
         match self.stream.flush() {
-            Err(error) if error.is_would_block() => Ok(()),
+            Err(error) if self.stream.queued_for_later(&error) => Ok(()),
             written => written.map_err(into_io_error),
         }
     }
