@@ -1,55 +1,13 @@
 //! `examples/async-echo.rs` as a child process: every message back with its opcode, on
 //! any path, to our blocking client and to the async client, until it is killed.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-
 use websockets::Message;
 use websockets::stream::CloseCode;
 
-/// The example, killed on drop.
-struct AsyncEcho {
-    child: Child,
-    addr: SocketAddr,
-}
+use crate::hostile::support::EchoServer;
 
-impl AsyncEcho {
-    fn start() -> AsyncEcho {
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-        let path = profile_dir.join("examples").join("async-echo");
-        let mut child = Command::new(&path)
-            .arg("127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!(
-                    "cannot run {} ({error}): `cargo test` builds it; alone, run \
-                     `cargo build --example async-echo`",
-                    path.display()
-                )
-            });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ws://")
-            .and_then(|rest| rest.strip_suffix('/'))
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        AsyncEcho { child, addr }
-    }
-}
-
-impl Drop for AsyncEcho {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
+fn start() -> EchoServer {
+    EchoServer::example("async-echo", &[])
 }
 
 fn messages() -> Vec<Message> {
@@ -63,10 +21,10 @@ fn messages() -> Vec<Message> {
 
 #[test]
 fn async_echo_answers_our_blocking_client_on_any_path() {
-    let server = AsyncEcho::start();
+    let server = start();
     for path in ["/", "/some/path?query=1"] {
         let mut client =
-            websockets::client::connect(format!("ws://{}{path}", server.addr)).unwrap();
+            websockets::client::connect(format!("ws://{}{path}", server.addr())).unwrap();
         for message in messages() {
             client.send(&message).unwrap();
             assert_eq!(client.read_message().unwrap(), message);
@@ -79,13 +37,13 @@ fn async_echo_answers_our_blocking_client_on_any_path() {
 
 #[test]
 fn async_echo_answers_the_async_client_from_many_connections() {
-    let server = AsyncEcho::start();
+    let server = start();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let url = format!("ws://{}/async", server.addr);
+        let url = format!("ws://{}/async", server.addr());
         let clients = (0..8).map(|i| {
             let url = url.clone();
             tokio::spawn(async move {

@@ -31,7 +31,13 @@ pub(crate) struct EchoServer {
 impl EchoServer {
     /// Starts the example with `options` on a free port and waits for it to listen.
     pub(crate) fn start(options: &[&str]) -> EchoServer {
-        let path = example_path("echo-server");
+        EchoServer::example("echo-server", options)
+    }
+
+    /// Starts the example `name` (one that prints `listening on ws://ADDR/` as
+    /// `echo-server` does) with `options` on a free port and waits for it to listen.
+    pub(crate) fn example(name: &str, options: &[&str]) -> EchoServer {
+        let path = example_path(name);
         let mut child = Command::new(&path)
             .arg("127.0.0.1:0")
             .args(options)
@@ -40,7 +46,7 @@ impl EchoServer {
             .unwrap_or_else(|error| {
                 panic!(
                     "cannot run {} ({error}): `cargo test` builds it; alone, run \
-                     `cargo build --example echo-server`",
+                     `cargo build --example {name}`",
                     path.display()
                 )
             });
