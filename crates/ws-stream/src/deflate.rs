@@ -363,7 +363,14 @@ impl<B: RawInflate> Inflater<B> {
             // One byte of room past the limit tells a message of exactly `limit`
             // bytes from a longer one.
             let cap = limit.saturating_add(1);
-            let room = INFLATE_CHUNK.min(cap.saturating_sub(len));
+            // The first chunk is sized to the input (text inflates to a few times its
+            // compressed size), so that a small message neither allocates nor clears
+            // a whole chunk; later ones take the full chunk.
+            let chunk = match out.capacity() - len {
+                0 if len == 0 => input.len().saturating_mul(4).clamp(256, INFLATE_CHUNK),
+                _ => INFLATE_CHUNK,
+            };
+            let room = chunk.min(cap.saturating_sub(len));
             if room == 0 {
                 return Err(DeflateError::TooLarge { limit });
             }
