@@ -15,7 +15,7 @@ use ::tokio::time::Sleep;
 use ws_frame::CloseCode;
 
 use crate::driver::{is_reset, lock};
-use crate::proto::{Connection, Event, Transport};
+use crate::proto::{CloseRequest, Connection, Event, Transport};
 use crate::{CloseFrame, Config, Error, Message, MessageKind, PreparedMessage, Result, Role};
 
 /// How many pings and pongs a send keeps for [`AsyncStream::recv_event`] while the
@@ -90,6 +90,8 @@ pub struct AsyncStream<S> {
     timer: Option<Pin<Box<Sleep>>>,
     /// Events a send took in, for the next receive.
     held: VecDeque<Event>,
+    /// Another task's way to close this connection; it wakes the task waiting here.
+    close_request: Option<CloseRequest>,
     /// The end of the connection (the peer's Close, or how it failed), reported once
     /// the bytes it queued (our Close) are written.
     report: Option<Result<Event>>,
@@ -121,6 +123,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
             conn,
             timer: None,
             held: VecDeque::new(),
+            close_request: None,
             report: None,
         }
     }
@@ -198,6 +201,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
     /// first (RFC 6455 section 7.1.1).
     pub async fn close_with(&mut self, code: CloseCode, reason: &str) -> Result<()> {
         poll_fn(|cx| self.poll_close_with(cx, code, reason)).await
+    }
+
+    /// Lets another task close this connection, waking it wherever it waits (a
+    /// server shutting down with 1001, say); see [`CloseRequest`]. Give each
+    /// connection a request of its own.
+    pub fn set_close_request(&mut self, request: CloseRequest) {
+        self.close_request = Some(request.clone());
+        self.conn.set_close_request(request);
     }
 
     /// How the connection ended, once it has; see [`Connection::close_frame`].
@@ -417,6 +428,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
                 return Poll::Ready(Err(Error::Io(error)));
             }
             Poll::Pending => {
+                if let Some(request) = &self.close_request {
+                    request.register(cx.waker());
+                    // A request made before the registration woke nobody: act on it.
+                    if request.requested().is_some() && !self.conn.is_ended() {
+                        return Poll::Ready(Ok(()));
+                    }
+                }
                 if self.conn.pending().is_empty() {
                     self.conn.release_buffers();
                 }

@@ -1,5 +1,6 @@
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use ws_frame::CloseCode;
@@ -736,8 +737,10 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 ///
 /// The connection acts at its next event poll, send or timer; a blocking driver
 /// wakes a read blocked on a socket when the reading side is shut down
-/// (`TcpStream::shutdown(Shutdown::Read)`) after the request. It then sends a Close
-/// with the code, ends, and reports [`Error::Closed`] with that code.
+/// (`TcpStream::shutdown(Shutdown::Read)`) after the request, and an async driver
+/// registers its task ([`CloseRequest::register`]) to be woken by the request. It
+/// then sends a Close with the code, ends, and reports [`Error::Closed`] with that
+/// code.
 ///
 /// ```
 /// use std::io::Cursor;
@@ -751,7 +754,15 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 /// assert!(matches!(error, ws_stream::Error::Closed(frame) if frame.code == CloseCode::GOING_AWAY));
 /// ```
 #[derive(Debug, Clone, Default)]
-pub struct CloseRequest(Arc<AtomicU16>);
+pub struct CloseRequest(Arc<RequestState>);
+
+#[derive(Debug, Default)]
+struct RequestState {
+    /// The code asked for; 0 until a request is made.
+    code: AtomicU16,
+    /// The task to wake when it is.
+    waker: Mutex<Option<Waker>>,
+}
 
 impl CloseRequest {
     /// A request not yet made.
@@ -760,18 +771,43 @@ impl CloseRequest {
     }
 
     /// Asks every connection holding this request to close with `code`; the first
-    /// request made wins.
+    /// request made wins. Wakes the task registered with [`CloseRequest::register`].
     pub fn request(&self, code: CloseCode) {
         self.0
+            .code
             .compare_exchange(0, code.as_u16(), Ordering::AcqRel, Ordering::Acquire)
             .ok();
+        let waker = self
+            .0
+            .waker
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// The code asked for, if a request was made.
     pub fn requested(&self) -> Option<CloseCode> {
-        match self.0.load(Ordering::Acquire) {
+        match self.0.code.load(Ordering::Acquire) {
             0 => None,
             code => Some(CloseCode::new(code)),
+        }
+    }
+
+    /// For async drivers: wakes `waker` when the request is made, in place of the
+    /// task registered before. One task is kept, so each async connection needs a
+    /// request of its own; blocking connections may share one.
+    pub fn register(&self, waker: &Waker) {
+        let mut slot = self
+            .0
+            .waker
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match slot.as_ref() {
+            Some(known) if known.will_wake(waker) => {}
+            _ => *slot = Some(waker.clone()),
         }
     }
 }

@@ -539,3 +539,25 @@ async fn read_frame(peer: &mut DuplexStream) -> Parsed {
         bytes.extend_from_slice(&chunk[..n]);
     }
 }
+
+#[tokio::test]
+async fn a_close_request_from_another_task_wakes_a_waiting_recv() {
+    // The peer is silent: only the request can end the server's wait.
+    let (ours, mut peer) = tokio::io::duplex(4096);
+    let mut server = AsyncStream::new(ours, Role::Server);
+    let request = ws_stream::CloseRequest::new();
+    server.set_close_request(request.clone());
+    let waiting = tokio::spawn(async move { server.recv().await });
+    // Let the task reach its wait before the request, so it must be woken.
+    tokio::task::yield_now().await;
+    request.request(CloseCode::GOING_AWAY);
+    let received = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the request woke the task")
+        .expect("the task did not panic");
+    assert!(matches!(received, Err(Error::Closed(frame)) if frame.code == CloseCode::GOING_AWAY));
+    // Our Close with 1001 went out to the peer.
+    let mut close = [0u8; 4];
+    peer.read_exact(&mut close).await.unwrap();
+    assert_eq!(close, [0x88, 0x02, 0x03, 0xe9]);
+}
