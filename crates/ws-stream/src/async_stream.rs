@@ -612,6 +612,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWriter<S> {
             .await
     }
 
+    /// Queues a message encoded once for many connections without waiting: for a
+    /// broadcast that must not stall on one slow member. What the transport takes at
+    /// once is written here; the rest by whichever half polls next (a waiting
+    /// [`AsyncReader::recv`] is woken for it).
+    ///
+    /// [`Error::WriteBufferFull`] when the message does not fit in the write buffer
+    /// (the peer is not reading fast enough), and nothing is queued.
+    pub fn try_send_prepared(&self, message: &PreparedMessage) -> Result<()> {
+        let mut stream = lock(&self.shared.stream);
+        stream.conn.send_prepared(message)?;
+        let mut cx = Context::from_waker(&self.shared.waker);
+        match stream.poll_write_pending(&mut cx) {
+            Poll::Ready(Err(error)) => Err(error),
+            _ => Ok(()),
+        }
+    }
+
     /// Sends a ping (at most 125 bytes).
     pub async fn ping(&self, payload: &[u8]) -> Result<()> {
         self.send_with(payload.len(), |conn| conn.ping(payload))

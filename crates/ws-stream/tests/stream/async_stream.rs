@@ -561,3 +561,36 @@ async fn a_close_request_from_another_task_wakes_a_waiting_recv() {
     peer.read_exact(&mut close).await.unwrap();
     assert_eq!(close, [0x88, 0x02, 0x03, 0xe9]);
 }
+
+#[tokio::test]
+async fn try_send_refuses_whole_messages_once_a_peer_that_does_not_read_fills_the_buffer() {
+    // 1 KiB of pipe, 4 KiB of write buffer: a peer that does not read fills both.
+    let (ours, mut peer) = tokio::io::duplex(1024);
+    let config = Config::default().max_write_buffer(4096);
+    let (mut reader, writer) = AsyncStream::with_config(ours, Role::Server, config).split();
+    let message = ws_stream::PreparedMessage::new(&Message::binary(vec![7; 1000]));
+    let mut queued = 0;
+    let refused = loop {
+        match writer.try_send_prepared(&message) {
+            Ok(()) => queued += 1,
+            Err(error) => break error,
+        }
+        assert!(queued < 100, "the write buffer never filled");
+    };
+    assert!(
+        matches!(refused, Error::WriteBufferFull { .. }),
+        "{refused:?}"
+    );
+    // A receiving task writes the rest as the peer reads: every queued frame arrives
+    // whole (1000 bytes of payload behind a 4-byte header), none half-sent.
+    let receiving = tokio::spawn(async move { reader.recv().await });
+    let mut frames = vec![0u8; queued * 1004];
+    peer.read_exact(&mut frames).await.unwrap();
+    for frame in frames.chunks(1004) {
+        assert_eq!(frame[..4], [0x82, 126, 0x03, 0xe8]);
+        assert!(frame[4..].iter().all(|&byte| byte == 7));
+    }
+    drop(peer);
+    let ended = receiving.await.unwrap();
+    assert!(ended.is_err());
+}
