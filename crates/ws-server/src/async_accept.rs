@@ -88,7 +88,7 @@ pub async fn accept_async_with<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// Reads a request head, fed to the parser as it arrives; answers it with the bytes
 /// received after it.
-async fn read_request<S: AsyncRead + Unpin>(
+pub(crate) async fn read_request<S: AsyncRead + Unpin>(
     stream: &mut S,
     config: &ServerConfig,
 ) -> Result<(ws_handshake::Request, Vec<u8>), Error> {
@@ -109,7 +109,10 @@ async fn read_request<S: AsyncRead + Unpin>(
     }
 }
 
-async fn send_all<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) async fn send_all<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    bytes: &[u8],
+) -> std::io::Result<()> {
     stream.write_all(bytes).await?;
     stream.flush().await
 }

@@ -37,6 +37,12 @@ pub struct Broadcast<S: Split> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Member(u64);
 
+impl Member {
+    pub(crate) fn new(id: u64) -> Member {
+        Member(id)
+    }
+}
+
 impl<S: Split> Broadcast<S> {
     /// An empty set.
     pub fn new() -> Broadcast<S> {

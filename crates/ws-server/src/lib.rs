@@ -56,9 +56,11 @@
 //!
 //! # Features
 //!
-//! - `tokio` (off by default): `accept_async` and `accept_async_with`, the same
-//!   handshake over a tokio stream, answering ws-stream's `AsyncStream`. It enables
-//!   ws-stream's `tokio` feature. The async server with routes is not there yet.
+//! - `tokio` (off by default): `AsyncServer`, the same routes, pages, checks, limits,
+//!   graceful shutdown and broadcast (`AsyncBroadcast`) with a tokio task per
+//!   connection and async handlers; `accept_async` and `accept_async_with`, the
+//!   handshake over a tokio stream you already hold; `AsyncAcceptor`, for TLS. Each
+//!   answers ws-stream's `AsyncStream`. It enables ws-stream's `tokio` feature.
 //!
 //! # Unsafe
 //!
@@ -67,6 +69,10 @@
 
 #[cfg(feature = "tokio")]
 mod async_accept;
+#[cfg(feature = "tokio")]
+mod async_broadcast;
+#[cfg(feature = "tokio")]
+mod async_server;
 mod broadcast;
 mod config;
 mod error;
@@ -77,6 +83,10 @@ mod sync;
 
 #[cfg(feature = "tokio")]
 pub use async_accept::{accept_async, accept_async_with};
+#[cfg(feature = "tokio")]
+pub use async_broadcast::AsyncBroadcast;
+#[cfg(feature = "tokio")]
+pub use async_server::{ASYNC_MAX_CONNECTIONS, AsyncAcceptor, AsyncServer, AsyncServerHandle};
 pub use broadcast::{Broadcast, Member};
 pub use config::ServerConfig;
 pub use error::{Error, HandlerResult};

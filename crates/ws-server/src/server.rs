@@ -274,7 +274,7 @@ impl<A: Acceptor> std::fmt::Debug for Server<A> {
     }
 }
 
-fn check_path(path: &str) -> Result<(), Error> {
+pub(crate) fn check_path(path: &str) -> Result<(), Error> {
     if path.starts_with('/') {
         Ok(())
     } else {
