@@ -4,6 +4,8 @@
 
 mod accept;
 #[cfg(feature = "tokio")]
+mod async_server;
+#[cfg(feature = "tokio")]
 mod asynchronous;
 mod broadcast;
 mod concurrency;
