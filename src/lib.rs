@@ -70,7 +70,9 @@
 //!
 //! - `tokio` (off by default): the async layers on tokio, ws-stream's `AsyncStream`
 //!   (cancel-safe `recv`, `send` with backpressure, `Stream` and `Sink`, split halves),
-//!   ws-client's `connect_async` and ws-server's `accept_async`. The example
+//!   ws-client's `connect_async`, ws-server's `AsyncServer` (routes with async
+//!   handlers, pages, checks, limits, graceful shutdown, `AsyncBroadcast`; re-exported
+//!   here as `AsyncServer`) and `accept_async`. The example
 //!   `async-echo` (`cargo build --release --example async-echo`) uses them; the
 //!   facade's dev-dependencies enable the feature for its examples and tests, so the
 //!   command needs no flag, and the default build of the library never compiles tokio.
@@ -96,6 +98,8 @@ pub use ws_tls as tls;
 pub use ws_client::Client;
 pub use ws_frame::{CloseCode, Frame, OpCode};
 pub use ws_handshake::Handshake;
+#[cfg(feature = "tokio")]
+pub use ws_server::AsyncServer;
 pub use ws_server::Server;
 pub use ws_stream::{Message, Stream};
 pub use ws_tls::connect;

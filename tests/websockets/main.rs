@@ -4,5 +4,6 @@
 
 mod architecture;
 mod async_echo;
+mod async_server;
 mod hostile;
 mod interop;

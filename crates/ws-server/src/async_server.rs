@@ -471,7 +471,17 @@ async fn serve<A: AsyncAcceptor>(
     tcp.set_nodelay(true).ok();
     let deadline = Instant::now() + config.handshake_timeout;
     let handshake = tokio::time::timeout_at(deadline, handshake(&shared, tcp, peer));
-    let Ok(Some((socket, path, stream_config, read_ahead))) = handshake.await else {
+    let mut handshake = pin!(handshake);
+    // A shutdown ends handshakes and lingering refusals at once: none has a
+    // connection to close with 1001 yet.
+    let upgraded = poll_fn(|cx| {
+        close.register(cx.waker());
+        if close.requested().is_some() {
+            return Poll::Ready(None);
+        }
+        handshake.as_mut().poll(cx).map(|done| done.ok().flatten())
+    });
+    let Some((socket, path, stream_config, read_ahead)) = upgraded.await else {
         return;
     };
     let Some(runner) = shared.routes.get(&path) else {

@@ -23,9 +23,13 @@ pub struct ServerConfig {
     /// Connections served at once; beyond it, new ones get `503 Service Unavailable`
     /// and are closed without taking a thread.
     ///
-    /// Default: 1024. Each connection is a thread; a thousand blocked threads cost
-    /// little memory (their stacks are touched only as deep as they run), but more
-    /// should be a deliberate choice.
+    /// Default: 4096 for the blocking [`Server`](crate::Server), whose connections are
+    /// threads: a blocked thread costs little memory (its stack is touched only as deep
+    /// as it runs), so a few thousand idle clients fit, and tens of thousands of threads
+    /// should be a deliberate choice. The async server admits
+    /// `ASYNC_MAX_CONNECTIONS` (10,000) by default (feature `tokio`). Either way the
+    /// process needs a file descriptor per connection (`ulimit -n`, often 1024 by
+    /// default).
     pub max_connections: usize,
     /// How long a client (and a TLS acceptor) has to complete its handshake, from the
     /// moment the connection is accepted: a client that sends its head a byte at a time
@@ -77,7 +81,7 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> ServerConfig {
         ServerConfig {
-            max_connections: 1024,
+            max_connections: 4096,
             handshake_timeout: Duration::from_secs(10),
             write_timeout: Some(Duration::from_secs(30)),
             protocols: Vec::new(),

@@ -68,6 +68,16 @@ impl EchoServer {
         self.addr
     }
 
+    /// Sends the server SIGINT, as Ctrl-C does, and waits for it to exit.
+    pub(crate) fn interrupt(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -INT failed");
+        self.child.wait().unwrap()
+    }
+
     /// A field of `/proc/PID/status`, as a number (memory fields are in KiB).
     fn status(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();

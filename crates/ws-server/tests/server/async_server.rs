@@ -322,3 +322,26 @@ async fn wait_until(mut condition: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_handshakes_in_progress_at_once() {
+    // Both timers far beyond STUCK: only the close request can end the wait in time.
+    let long = Duration::from_secs(600);
+    let config = ServerConfig::default()
+        .handshake_timeout(long)
+        .stream(ws_stream::Config::default().close_timeout(long));
+    let handle = server(|_| config).await;
+    let addr = handle.local_addr();
+    // A client that opens TCP and never sends its head.
+    let silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    wait_until(|| handle.connections() == 1).await;
+    tokio::time::timeout(STUCK, handle.shutdown())
+        .await
+        .expect("shutdown did not wait for the handshake");
+    let mut silent = silent;
+    let mut rest = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut silent, &mut rest)
+        .await
+        .unwrap();
+    assert!(rest.is_empty(), "{rest:?}");
+}
