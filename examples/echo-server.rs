@@ -12,14 +12,17 @@
 //!
 //! Options, each taking a number, set the server's limits explicitly, so that tests do
 //! not depend on the defaults: `--max-connections`, `--handshake-timeout-ms`,
-//! `--max-message-size`, `--max-frame-size`, `--write-timeout-ms`.
+//! `--max-message-size`, `--max-frame-size`, `--max-write-buffer`, `--write-timeout-ms`
+//! (the blocking server only). `--async` serves with `AsyncServer` on tokio's multi-thread runtime instead of
+//! the thread-per-connection `Server`, with the same routes and limits, so that tests
+//! and suites can run against both.
 #![allow(clippy::print_stdout)]
 
 use std::io::Write;
 use std::time::Duration;
 
 use websockets::Server;
-use websockets::server::ServerConfig;
+use websockets::server::{ASYNC_MAX_CONNECTIONS, AsyncServer, ServerConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1).peekable();
@@ -27,7 +30,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(first) if !first.starts_with("--") => args.next().unwrap_or_default(),
         _ => "127.0.0.1:9001".into(),
     };
+    let asynchronous = args.next_if_eq("--async").is_some();
     let mut config = ServerConfig::default();
+    if asynchronous {
+        config = config.max_connections(ASYNC_MAX_CONNECTIONS);
+    }
     while let Some(option) = args.next() {
         let value: u64 = args
             .next()
@@ -47,10 +54,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let stream = config.stream.clone().max_frame_size(bytes);
                 config.stream(stream)
             }
+            "--max-write-buffer" => {
+                let stream = config.stream.clone().max_write_buffer(bytes);
+                config.stream(stream)
+            }
             _ => return Err(format!("unknown option {option}").into()),
         };
     }
 
+    if asynchronous {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        return runtime.block_on(serve_async(addr, config));
+    }
     let mut server = Server::new(addr).with_config(config);
     server.on_connect("/", |stream, _path| {
         while let Ok(message) = stream.read_message() {
@@ -67,4 +84,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     loop {
         std::thread::park();
     }
+}
+
+/// The same echo on `/` with the async server.
+async fn serve_async(addr: String, config: ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
+    let mut server = AsyncServer::new(addr).with_config(config);
+    server.on_connect("/", |mut ws, _path| async move {
+        while let Ok(message) = ws.recv().await {
+            ws.send(&message).await?;
+        }
+        Ok(())
+    })?;
+    let handle = server.spawn().await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on ws://{}/", handle.local_addr())?;
+    out.flush()?;
+    drop(out);
+    std::future::pending::<()>().await;
+    Ok(())
 }

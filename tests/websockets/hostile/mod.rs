@@ -1,5 +1,7 @@
 //! Hostile peers against the example echo server (`examples/echo-server.rs`, run as a
-//! child process). Each test ends with the offender closed with the right close code or
+//! child process), each attack against both servers: the thread-per-connection
+//! `Server` (`hostile::blocking::*`) and `AsyncServer` (`hostile::asynchronous::*`,
+//! `echo-server --async`). Each test ends with the offender closed with the right close code or
 //! HTTP status, the server's peak memory under a bound (printed, for the record), and a
 //! well-behaved client served before, during and after the attack.
 //!
@@ -31,14 +33,54 @@ const LIMITS: [&str; 4] = [
     "1048576",
 ];
 
+/// Starts the server a test attacks, with the test's options.
+type Start = fn(&[&str]) -> EchoServer;
+
+/// The thread-per-connection `Server`.
 fn server(extra: &[&str]) -> EchoServer {
     let options: Vec<&str> = LIMITS.iter().chain(extra).copied().collect();
     EchoServer::start(&options)
 }
 
-#[test]
-fn a_header_announcing_2_to_the_63_bytes_is_a_protocol_error() {
-    let server = server(&[]);
+/// `AsyncServer`, a task per connection (`echo-server --async`).
+fn async_server(extra: &[&str]) -> EchoServer {
+    let options: Vec<&str> = ["--async"]
+        .iter()
+        .chain(&LIMITS)
+        .chain(extra)
+        .copied()
+        .collect();
+    EchoServer::start(&options)
+}
+
+/// Runs each attack against both servers, as `hostile::blocking::NAME` and
+/// `hostile::asynchronous::NAME`.
+macro_rules! against_both {
+    ($($name:ident),* $(,)?) => {
+        mod blocking {
+            $(#[test] fn $name() { super::$name(super::server) })*
+        }
+        mod asynchronous {
+            $(#[test] fn $name() { super::$name(super::async_server) })*
+        }
+    };
+}
+
+against_both!(
+    a_header_announcing_2_to_the_63_bytes_is_a_protocol_error,
+    a_header_announcing_2_to_the_40_bytes_is_too_big,
+    a_message_of_100_000_one_byte_fragments_is_echoed_whole,
+    a_message_growing_past_the_limit_by_fragments_is_closed_with_1009,
+    ten_thousand_pings_in_a_burst_are_answered_and_the_connection_still_echoes,
+    a_handshake_sent_a_byte_a_second_is_cut_off_at_the_handshake_timeout,
+    a_handshake_with_10_000_headers_gets_431,
+    a_handshake_with_a_1_mb_header_gets_431,
+    two_thousand_handshakes_at_once_fill_the_server_and_the_rest_get_503,
+    a_peer_that_vanishes_mid_frame_lets_its_connection_go,
+);
+
+fn a_header_announcing_2_to_the_63_bytes_is_a_protocol_error(start: Start) {
+    let server = start(&[]);
     let mut good = good_client(server.addr());
     assert_served(&mut good, "before");
     let mut hostile = RawPeer::upgrade(server.addr());
@@ -50,9 +92,8 @@ fn a_header_announcing_2_to_the_63_bytes_is_a_protocol_error() {
     server.assert_peak_under("2^63-byte header", 8);
 }
 
-#[test]
-fn a_header_announcing_2_to_the_40_bytes_is_too_big() {
-    let server = server(&[]);
+fn a_header_announcing_2_to_the_40_bytes_is_too_big(start: Start) {
+    let server = start(&[]);
     let mut good = good_client(server.addr());
     let mut hostile = RawPeer::upgrade(server.addr());
     hostile.send_header(OpCode::Binary, 1 << 40);
@@ -62,9 +103,8 @@ fn a_header_announcing_2_to_the_40_bytes_is_too_big() {
     server.assert_peak_under("2^40-byte header", 8);
 }
 
-#[test]
-fn a_message_of_100_000_one_byte_fragments_is_echoed_whole() {
-    let server = server(&[]);
+fn a_message_of_100_000_one_byte_fragments_is_echoed_whole(start: Start) {
+    let server = start(&[]);
     let mut good = good_client(server.addr());
     let mut hostile = RawPeer::upgrade(server.addr());
     let count = 100_000;
@@ -100,9 +140,8 @@ fn a_message_of_100_000_one_byte_fragments_is_echoed_whole() {
     server.assert_peak_under("100,000 one-byte fragments", 8);
 }
 
-#[test]
-fn a_message_growing_past_the_limit_by_fragments_is_closed_with_1009() {
-    let server = server(&[]);
+fn a_message_growing_past_the_limit_by_fragments_is_closed_with_1009(start: Start) {
+    let server = start(&[]);
     let mut good = good_client(server.addr());
     let mut hostile = RawPeer::upgrade(server.addr());
     // 64 KiB fragments, each well under the frame limit; the 17th crosses 1 MiB.
@@ -122,9 +161,8 @@ fn a_message_growing_past_the_limit_by_fragments_is_closed_with_1009() {
     server.assert_peak_under("message past the limit by fragments", 8);
 }
 
-#[test]
-fn ten_thousand_pings_in_a_burst_are_answered_and_the_connection_still_echoes() {
-    let server = server(&[]);
+fn ten_thousand_pings_in_a_burst_are_answered_and_the_connection_still_echoes(start: Start) {
+    let server = start(&[]);
     let mut good = good_client(server.addr());
     let mut hostile = RawPeer::upgrade(server.addr());
     let count: u32 = 10_000;
@@ -168,9 +206,8 @@ fn ten_thousand_pings_in_a_burst_are_answered_and_the_connection_still_echoes() 
     server.assert_peak_under("10,000 pings", 8);
 }
 
-#[test]
-fn a_handshake_sent_a_byte_a_second_is_cut_off_at_the_handshake_timeout() {
-    let server = server(&["--handshake-timeout-ms", "300"]);
+fn a_handshake_sent_a_byte_a_second_is_cut_off_at_the_handshake_timeout(start: Start) {
+    let server = start(&["--handshake-timeout-ms", "300"]);
     let mut good = good_client(server.addr());
     let mut hostile = RawPeer::connect(server.addr());
     let (request, _) = ClientRequest::new("localhost", "/").build().unwrap();
@@ -223,9 +260,8 @@ fn refused_head(server: &EchoServer, extra: &str) -> u16 {
     status
 }
 
-#[test]
-fn a_handshake_with_10_000_headers_gets_431() {
-    let server = server(&[]);
+fn a_handshake_with_10_000_headers_gets_431(start: Start) {
+    let server = start(&[]);
     let mut good = good_client(server.addr());
     let extra: String = (0..10_000).map(|i| format!("X-H{i}: v\r\n")).collect();
     assert_eq!(refused_head(&server, &extra), 431);
@@ -234,9 +270,8 @@ fn a_handshake_with_10_000_headers_gets_431() {
     server.assert_peak_under("10,000 headers", 8);
 }
 
-#[test]
-fn a_handshake_with_a_1_mb_header_gets_431() {
-    let server = server(&[]);
+fn a_handshake_with_a_1_mb_header_gets_431(start: Start) {
+    let server = start(&[]);
     let mut good = good_client(server.addr());
     let extra = format!("X-Big: {}\r\n", "a".repeat(1 << 20));
     assert_eq!(refused_head(&server, &extra), 431);
@@ -245,15 +280,14 @@ fn a_handshake_with_a_1_mb_header_gets_431() {
     server.assert_peak_under("1 MB header", 8);
 }
 
-#[test]
-fn two_thousand_handshakes_at_once_fill_the_server_and_the_rest_get_503() {
+fn two_thousand_handshakes_at_once_fill_the_server_and_the_rest_get_503(start: Start) {
     let max = 1000;
     // Each side holds a socket per connection, the server up to three while it answers.
     require_open_files(4096);
     // The handshake timeout runs from the accept, and every connection is open before any
     // request goes out: on a loaded machine opening 2,000 can take longer than the
     // default 10 s, which would cut off the first ones before they ask.
-    let server = server(&[
+    let server = start(&[
         "--max-connections",
         "1000",
         "--handshake-timeout-ms",
@@ -309,6 +343,48 @@ fn two_thousand_handshakes_at_once_fill_the_server_and_the_rest_get_503() {
     server.assert_peak_under("2,000 handshakes at once", 96);
 }
 
+/// The async server has no write timeout: a send waits while the peer does not read,
+/// and the handler, waiting, stops reading in turn, so TCP's flow control pushes back
+/// on the offender. What the server holds is bounded by the write buffer.
+#[test]
+fn a_peer_that_never_reads_is_held_to_the_write_buffer_by_the_async_server() {
+    let server = async_server(&["--max-write-buffer", "1048576"]);
+    let mut good = good_client(server.addr());
+    let mut hostile = RawPeer::upgrade(server.addr());
+    // A write that cannot finish within this long means the server stopped reading.
+    hostile
+        .tcp
+        .set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let message = Frame::binary(vec![7; 64 << 10]).with_mask([5, 5, 5, 5]);
+    let mut wire = Vec::new();
+    message.encode(&mut wire);
+    let mut sent: u64 = 0;
+    let error = loop {
+        match hostile.tcp.write_all(&wire) {
+            Ok(()) => sent += wire.len() as u64,
+            Err(error) => break error,
+        }
+        assert!(sent < 1 << 30, "the server took 1 GiB without pushing back");
+        if (sent / wire.len() as u64) % 64 == 0 {
+            assert_served(&mut good, "while the offender floods");
+        }
+    };
+    assert!(
+        matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "{error}"
+    );
+    eprintln!(
+        "hostile peer never reads (async): pushed back after {} KiB sent",
+        sent >> 10
+    );
+    assert_served(&mut good, "while the offender is stuck");
+    server.assert_peak_under("a peer that never reads (async)", 16);
+    drop(hostile);
+    server.wait_connections(1);
+    assert_served(&mut good, "after");
+}
+
 #[test]
 fn a_peer_that_never_reads_is_dropped_at_the_write_timeout() {
     let server = server(&["--write-timeout-ms", "500"]);
@@ -343,9 +419,8 @@ fn a_peer_that_never_reads_is_dropped_at_the_write_timeout() {
     server.assert_peak_under("a peer that never reads", 24);
 }
 
-#[test]
-fn a_peer_that_vanishes_mid_frame_lets_its_connection_go() {
-    let server = server(&[]);
+fn a_peer_that_vanishes_mid_frame_lets_its_connection_go(start: Start) {
+    let server = start(&[]);
     let mut good = good_client(server.addr());
     let mut hostile = RawPeer::upgrade(server.addr());
     hostile.send_header(OpCode::Binary, 1000);

@@ -26,6 +26,9 @@ const IDLE_THREADS: u64 = 2;
 pub(crate) struct EchoServer {
     child: Child,
     addr: SocketAddr,
+    /// Started with `--async` (connections are tasks, not threads): the sockets it
+    /// holds without a connection (the listener and the runtime's own).
+    idle_sockets: Option<u64>,
 }
 
 impl EchoServer {
@@ -61,7 +64,16 @@ impl EchoServer {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .parse()
             .unwrap();
-        EchoServer { child, addr }
+        let mut server = EchoServer {
+            child,
+            addr,
+            idle_sockets: None,
+        };
+        if options.contains(&"--async") {
+            // Counted before any client connects: the server announces itself first.
+            server.idle_sockets = Some(server.sockets());
+        }
+        server
     }
 
     pub(crate) fn addr(&self) -> SocketAddr {
@@ -98,13 +110,27 @@ impl EchoServer {
         self.status("VmRSS")
     }
 
-    /// Waits until exactly `connections` connection threads are left.
+    /// Waits until exactly `connections` connections are left: threads beside the
+    /// idle ones for the blocking server, sockets beside the idle ones for the async one.
     pub(crate) fn wait_connections(&self, connections: u64) {
-        let want = IDLE_THREADS + connections;
-        wait_until(
-            &format!("the server holds {connections} connections"),
-            || self.status("Threads") == want,
-        );
+        let what = format!("the server holds {connections} connections");
+        if let Some(idle) = self.idle_sockets {
+            wait_until(&what, || self.sockets() == idle + connections);
+        } else {
+            wait_until(&what, || {
+                self.status("Threads") == IDLE_THREADS + connections
+            });
+        }
+    }
+
+    /// How many sockets the server has open.
+    fn sockets(&self) -> u64 {
+        let fds = std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).unwrap();
+        let sockets = fds.filter_map(Result::ok).filter(|fd| {
+            std::fs::read_link(fd.path())
+                .is_ok_and(|link| link.to_string_lossy().starts_with("socket:"))
+        });
+        sockets.count() as u64
     }
 
     /// Reports the peak and checks it stayed under `bound_mib`.
