@@ -366,7 +366,7 @@ fn a_peer_that_never_reads_is_held_to_the_write_buffer_by_the_async_server() {
             Err(error) => break error,
         }
         assert!(sent < 1 << 30, "the server took 1 GiB without pushing back");
-        if (sent / wire.len() as u64) % 64 == 0 {
+        if (sent / wire.len() as u64).is_multiple_of(64) {
             assert_served(&mut good, "while the offender floods");
         }
     };
