@@ -46,6 +46,9 @@
 //! - [`accept`] and [`accept_with`]: the handshake on a stream you already hold;
 //!   [`Server::handle_upgrade`] for servers with their own HTTP stack.
 //! - [`Acceptor`]: how a TCP connection becomes the stream (ws-tls plugs TLS in here).
+//! - With the `tokio` feature, the same on tokio: `AsyncServer` (a task per
+//!   connection, async handlers, `AsyncServerHandle::shutdown`), `AsyncBroadcast`,
+//!   `AsyncAcceptor`, `accept_async`.
 //!
 //! # Defences
 //!
