@@ -1,11 +1,8 @@
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use tokio::io::{AsyncRead, AsyncWrite};
 use ws_stream::{AsyncWriter, Message, PreparedMessage};
 
 use crate::Member;
-use crate::sync::lock;
+use crate::broadcast::Members;
 
 /// A set of async connections that receive the same messages: a chat room, a pub/sub
 /// topic; the async counterpart of [`Broadcast`](crate::Broadcast).
@@ -39,39 +36,35 @@ use crate::sync::lock;
 /// # }
 /// ```
 pub struct AsyncBroadcast<S> {
-    members: Mutex<Vec<(Member, AsyncWriter<S>)>>,
-    next_id: AtomicU64,
+    members: Members<AsyncWriter<S>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncBroadcast<S> {
     /// An empty set.
     pub fn new() -> AsyncBroadcast<S> {
         AsyncBroadcast {
-            members: Mutex::new(Vec::new()),
-            next_id: AtomicU64::new(0),
+            members: Members::new(),
         }
     }
 
     /// Adds a connection's writer.
     pub fn join(&self, writer: AsyncWriter<S>) -> Member {
-        let member = Member::new(self.next_id.fetch_add(1, Ordering::Relaxed));
-        lock(&self.members).push((member, writer));
-        member
+        self.members.join(writer)
     }
 
     /// Removes a member.
     pub fn leave(&self, member: Member) {
-        lock(&self.members).retain(|(id, _)| *id != member);
+        self.members.leave(member);
     }
 
     /// The number of members.
     pub fn len(&self) -> usize {
-        lock(&self.members).len()
+        self.members.len()
     }
 
     /// Whether the set has no members.
     pub fn is_empty(&self) -> bool {
-        lock(&self.members).is_empty()
+        self.members.len() == 0
     }
 
     /// Queues `message` on every member and returns how many took it.
@@ -82,7 +75,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncBroadcast<S> {
     /// Queues a message already prepared on every member; returns how many took it.
     /// Members that could not are dropped from the set.
     pub fn send_prepared(&self, message: &PreparedMessage) -> usize {
-        let mut members = lock(&self.members);
+        let mut members = self.members.lock();
         // Queueing never waits, so the lock is held only for copies into buffers.
         members.retain(|(_, writer)| writer.try_send_prepared(message).is_ok());
         members.len()
@@ -98,7 +91,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Default for AsyncBroadcast<S> {
 impl<S> std::fmt::Debug for AsyncBroadcast<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncBroadcast")
-            .field("members", &lock(&self.members).len())
+            .field("members", &self.members.len())
             .finish()
     }
 }

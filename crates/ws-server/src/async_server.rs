@@ -24,8 +24,9 @@ use ws_handshake::Rejection;
 use ws_stream::{AsyncReader, AsyncStream, AsyncWriter, CloseCode, CloseRequest, Role};
 
 use crate::async_accept::{read_request, send_all};
-use crate::handshake::{Answer, Callbacks, CheckFn, negotiate};
-use crate::server::{Plain, check_path};
+use crate::handshake::Answer;
+use crate::routes::Routes;
+use crate::server::Plain;
 use crate::sync::lock;
 use crate::{Accept, Error, HandlerResult, HttpResponse, Request, ServerConfig};
 
@@ -57,7 +58,6 @@ impl AsyncAcceptor for Plain {
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// Runs a connection from its upgrade to its end.
 type Runner<S> = Arc<dyn Fn(AsyncStream<S>, String) -> BoxFuture + Send + Sync>;
-type PageHandler = Arc<dyn Fn(&Request<'_>) -> HttpResponse + Send + Sync>;
 
 /// An async WebSocket server on tokio: routes by path, one task per connection.
 ///
@@ -93,9 +93,7 @@ pub struct AsyncServer<A: AsyncAcceptor = Plain> {
     addr: String,
     acceptor: A,
     config: ServerConfig,
-    routes: HashMap<String, Runner<A::Stream>>,
-    pages: HashMap<String, PageHandler>,
-    check: Option<Arc<CheckFn>>,
+    routes: Routes<Runner<A::Stream>>,
 }
 
 impl AsyncServer<Plain> {
@@ -114,9 +112,7 @@ impl<A: AsyncAcceptor> AsyncServer<A> {
             addr: addr.into(),
             acceptor,
             config: ServerConfig::default().max_connections(ASYNC_MAX_CONNECTIONS),
-            routes: HashMap::new(),
-            pages: HashMap::new(),
-            check: None,
+            routes: Routes::new(),
         }
     }
 
@@ -189,12 +185,7 @@ impl<A: AsyncAcceptor> AsyncServer<A> {
     where
         F: Fn(&Request<'_>) -> HttpResponse + Send + Sync + 'static,
     {
-        check_path(path)?;
-        if self.pages.contains_key(path) {
-            return Err(Error::DuplicatePath(path.to_owned()));
-        }
-        self.pages.insert(path.to_owned(), Arc::new(handler));
-        Ok(())
+        self.routes.add_page(path, Arc::new(handler))
     }
 
     /// Inspects every upgrade request that matches a route before it is accepted; see
@@ -204,7 +195,7 @@ impl<A: AsyncAcceptor> AsyncServer<A> {
     where
         F: Fn(&Request<'_>) -> Result<Accept, Rejection> + Send + Sync + 'static,
     {
-        self.check = Some(Arc::new(check));
+        self.routes.set_check(Arc::new(check));
     }
 
     /// Binds and serves on this task until the listener fails.
@@ -244,12 +235,7 @@ impl<A: AsyncAcceptor> AsyncServer<A> {
     }
 
     fn add_route(&mut self, path: &str, runner: Runner<A::Stream>) -> Result<(), Error> {
-        check_path(path)?;
-        if self.routes.contains_key(path) {
-            return Err(Error::DuplicatePath(path.to_owned()));
-        }
-        self.routes.insert(path.to_owned(), runner);
-        Ok(())
+        self.routes.add_route(path, runner)
     }
 
     fn into_shared(self) -> Shared<A> {
@@ -257,8 +243,6 @@ impl<A: AsyncAcceptor> AsyncServer<A> {
             acceptor: self.acceptor,
             config: self.config,
             routes: self.routes,
-            pages: self.pages,
-            check: self.check,
             registry: Arc::new(Registry::default()),
         }
     }
@@ -269,8 +253,7 @@ impl<A: AsyncAcceptor> std::fmt::Debug for AsyncServer<A> {
         f.debug_struct("AsyncServer")
             .field("addr", &self.addr)
             .field("config", &self.config)
-            .field("routes", &self.routes.keys().collect::<Vec<_>>())
-            .field("pages", &self.pages.keys().collect::<Vec<_>>())
+            .field("routes", &self.routes)
             .finish_non_exhaustive()
     }
 }
@@ -377,9 +360,7 @@ impl Drop for Registration {
 struct Shared<A: AsyncAcceptor> {
     acceptor: A,
     config: ServerConfig,
-    routes: HashMap<String, Runner<A::Stream>>,
-    pages: HashMap<String, PageHandler>,
-    check: Option<Arc<CheckFn>>,
+    routes: Routes<Runner<A::Stream>>,
     registry: Arc<Registry>,
 }
 
@@ -484,7 +465,7 @@ async fn serve<A: AsyncAcceptor>(
     let Some((socket, path, stream_config, read_ahead)) = upgraded.await else {
         return;
     };
-    let Some(runner) = shared.routes.get(&path) else {
+    let Some(runner) = shared.routes.route(&path) else {
         return;
     };
     let mut ws = AsyncStream::from_upgrade(socket, Role::Server, stream_config, &read_ahead);
@@ -518,19 +499,10 @@ async fn handshake<A: AsyncAcceptor>(
         }
         Err(_) => return None,
     };
-    // Decided before any await: the callbacks are not `Send`, the future must be.
-    let answer = {
-        let request = Request::new(&head, Some(peer));
-        let callbacks = Callbacks {
-            has_route: &|path| shared.routes.contains_key(path),
-            page: &|request| {
-                let page = shared.pages.get(request.path())?;
-                Some(page(request))
-            },
-            check: shared.check.as_deref(),
-        };
-        negotiate(&request, &head, config, &callbacks)
-    };
+    // Decided in one call, with no await inside: the callbacks are not `Send`.
+    let answer = shared
+        .routes
+        .answer(&Request::new(&head, Some(peer)), &head, config);
     match answer {
         Answer::Upgrade(upgrade, response, deflate) => {
             send_all(&mut socket, &response).await.ok()?;

@@ -1,5 +1,5 @@
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use ws_stream::{Message, PreparedMessage, Split, Writer};
 
@@ -29,49 +29,73 @@ use crate::sync::lock;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Broadcast<S: Split> {
-    members: Mutex<Vec<(Member, Writer<S>)>>,
+    members: Members<Writer<S>>,
+}
+
+/// The members of a broadcast, blocking or async: each one's ticket and writer.
+pub(crate) struct Members<W> {
+    list: Mutex<Vec<(Member, W)>>,
     next_id: AtomicU64,
+}
+
+impl<W> Members<W> {
+    pub(crate) fn new() -> Members<W> {
+        Members {
+            list: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn join(&self, writer: W) -> Member {
+        let member = Member(self.next_id.fetch_add(1, Ordering::Relaxed));
+        lock(&self.list).push((member, writer));
+        member
+    }
+
+    pub(crate) fn leave(&self, member: Member) {
+        lock(&self.list).retain(|(id, _)| *id != member);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.list).len()
+    }
+
+    /// The list itself, locked.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Vec<(Member, W)>> {
+        lock(&self.list)
+    }
 }
 
 /// A member's ticket, to [leave](Broadcast::leave) with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Member(u64);
 
-impl Member {
-    pub(crate) fn new(id: u64) -> Member {
-        Member(id)
-    }
-}
-
 impl<S: Split> Broadcast<S> {
     /// An empty set.
     pub fn new() -> Broadcast<S> {
         Broadcast {
-            members: Mutex::new(Vec::new()),
-            next_id: AtomicU64::new(0),
+            members: Members::new(),
         }
     }
 
     /// Adds a connection's writer.
     pub fn join(&self, writer: Writer<S>) -> Member {
-        let member = Member(self.next_id.fetch_add(1, Ordering::Relaxed));
-        lock(&self.members).push((member, writer));
-        member
+        self.members.join(writer)
     }
 
     /// Removes a member.
     pub fn leave(&self, member: Member) {
-        lock(&self.members).retain(|(id, _)| *id != member);
+        self.members.leave(member);
     }
 
     /// The number of members.
     pub fn len(&self) -> usize {
-        lock(&self.members).len()
+        self.members.len()
     }
 
     /// Whether the set has no members.
     pub fn is_empty(&self) -> bool {
-        lock(&self.members).is_empty()
+        self.members.len() == 0
     }
 
     /// Sends `message` to every member and returns how many it reached.
@@ -81,7 +105,7 @@ impl<S: Split> Broadcast<S> {
 
     /// Sends a message already prepared to every member; returns how many it reached.
     pub fn send_prepared(&self, message: &PreparedMessage) -> usize {
-        let members: Vec<(Member, Writer<S>)> = lock(&self.members).clone();
+        let members: Vec<(Member, Writer<S>)> = self.members.lock().clone();
         let mut failed = Vec::new();
         for (member, writer) in &members {
             if writer.send_prepared(message).is_err() {
@@ -89,7 +113,9 @@ impl<S: Split> Broadcast<S> {
             }
         }
         if !failed.is_empty() {
-            lock(&self.members).retain(|(member, _)| !failed.contains(member));
+            self.members
+                .lock()
+                .retain(|(member, _)| !failed.contains(member));
         }
         members.len() - failed.len()
     }

@@ -81,6 +81,7 @@ mod config;
 mod error;
 mod handshake;
 mod request;
+mod routes;
 mod server;
 mod sync;
 

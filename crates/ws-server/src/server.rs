@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use ws_handshake::{Handshake, Rejection};
 use ws_stream::{CloseCode, CloseRequest, Reader, Role, Socket, Split, Stream, Writer};
 
-use crate::handshake::{Answer, Callbacks, CheckFn, negotiate, read_request, send_all};
+use crate::handshake::{Answer, read_request, send_all};
+use crate::routes::Routes;
 use crate::sync::lock;
 use crate::{Accept, Error, HandlerResult, HttpResponse, Request, ServerConfig};
 
@@ -39,8 +40,6 @@ impl Acceptor for Plain {
 
 /// Runs a connection from its upgrade to its end.
 type Runner<T> = Arc<dyn Fn(Stream<T>, &str) + Send + Sync>;
-type PageHandler = Arc<dyn Fn(&Request<'_>) -> HttpResponse + Send + Sync>;
-type Check = Arc<CheckFn>;
 
 /// A WebSocket server: routes by path, one thread per connection.
 ///
@@ -62,9 +61,7 @@ pub struct Server<A: Acceptor = Plain> {
     addr: String,
     acceptor: A,
     config: ServerConfig,
-    routes: HashMap<String, Runner<A::Stream>>,
-    pages: HashMap<String, PageHandler>,
-    check: Option<Check>,
+    routes: Routes<Runner<A::Stream>>,
 }
 
 impl Server<Plain> {
@@ -82,9 +79,7 @@ impl<A: Acceptor> Server<A> {
             addr: addr.into(),
             acceptor,
             config: ServerConfig::default(),
-            routes: HashMap::new(),
-            pages: HashMap::new(),
-            check: None,
+            routes: Routes::new(),
         }
     }
 
@@ -127,12 +122,7 @@ impl<A: Acceptor> Server<A> {
     where
         F: Fn(&Request<'_>) -> HttpResponse + Send + Sync + 'static,
     {
-        check_path(path)?;
-        if self.pages.contains_key(path) {
-            return Err(Error::DuplicatePath(path.to_owned()));
-        }
-        self.pages.insert(path.to_owned(), Arc::new(handler));
-        Ok(())
+        self.routes.add_page(path, Arc::new(handler))
     }
 
     /// Inspects every upgrade request that matches a route before it is accepted: its
@@ -142,7 +132,7 @@ impl<A: Acceptor> Server<A> {
     where
         F: Fn(&Request<'_>) -> Result<Accept, Rejection> + Send + Sync + 'static,
     {
-        self.check = Some(Arc::new(check));
+        self.routes.set_check(Arc::new(check));
     }
 
     /// Validates an upgrade request given as a map of lowercase header names to values,
@@ -156,7 +146,7 @@ impl<A: Acceptor> Server<A> {
         path: &str,
         headers: &HashMap<String, String>,
     ) -> Result<String, Error> {
-        if !self.routes.contains_key(path) {
+        if self.routes.route(path).is_none() {
             return Err(Error::NoRoute(path.to_owned()));
         }
         let key = Handshake::parse_upgrade_request(headers)?;
@@ -176,7 +166,7 @@ impl<A: Acceptor> Server<A> {
     pub fn serve_upgraded(&self, path: &str, stream: Stream<A::Stream>) -> Result<(), Error> {
         let runner = self
             .routes
-            .get(path)
+            .route(path)
             .ok_or_else(|| Error::NoRoute(path.to_owned()))?;
         runner(stream, path);
         Ok(())
@@ -213,12 +203,7 @@ impl<A: Acceptor> Server<A> {
     }
 
     fn add_route(&mut self, path: &str, runner: Runner<A::Stream>) -> Result<(), Error> {
-        check_path(path)?;
-        if self.routes.contains_key(path) {
-            return Err(Error::DuplicatePath(path.to_owned()));
-        }
-        self.routes.insert(path.to_owned(), runner);
-        Ok(())
+        self.routes.add_route(path, runner)
     }
 
     fn into_shared(self) -> Shared<A> {
@@ -226,8 +211,6 @@ impl<A: Acceptor> Server<A> {
             acceptor: self.acceptor,
             config: self.config,
             routes: self.routes,
-            pages: self.pages,
-            check: self.check,
             registry: Arc::new(Registry::default()),
         }
     }
@@ -268,17 +251,8 @@ impl<A: Acceptor> std::fmt::Debug for Server<A> {
         f.debug_struct("Server")
             .field("addr", &self.addr)
             .field("config", &self.config)
-            .field("routes", &self.routes.keys().collect::<Vec<_>>())
-            .field("pages", &self.pages.keys().collect::<Vec<_>>())
+            .field("routes", &self.routes)
             .finish_non_exhaustive()
-    }
-}
-
-pub(crate) fn check_path(path: &str) -> Result<(), Error> {
-    if path.starts_with('/') {
-        Ok(())
-    } else {
-        Err(Error::InvalidPath(path.to_owned()))
     }
 }
 
@@ -399,9 +373,7 @@ impl Drop for Registration<'_> {
 struct Shared<A: Acceptor> {
     acceptor: A,
     config: ServerConfig,
-    routes: HashMap<String, Runner<A::Stream>>,
-    pages: HashMap<String, PageHandler>,
-    check: Option<Check>,
+    routes: Routes<Runner<A::Stream>>,
     registry: Arc<Registry>,
 }
 
@@ -501,15 +473,7 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
         Err(_) => return,
     };
     let request = Request::new(&head, peer);
-    let callbacks = Callbacks {
-        has_route: &|path| shared.routes.contains_key(path),
-        page: &|request| {
-            let page = shared.pages.get(request.path())?;
-            Some(page(request))
-        },
-        check: shared.check.as_deref(),
-    };
-    let (upgrade, response, deflate) = match negotiate(&request, &head, config, &callbacks) {
+    let (upgrade, response, deflate) = match shared.routes.answer(&request, &head, config) {
         Answer::Upgrade(upgrade, response, deflate) => (upgrade, response, deflate),
         Answer::Refuse(response, _) | Answer::Page(response) => {
             send_all(&mut socket, &response).ok();
@@ -527,7 +491,7 @@ fn serve<A: Acceptor>(shared: &Shared<A>, tcp: TcpStream, close: CloseRequest) {
     }
     drop(control);
     let path = upgrade.path();
-    let Some(runner) = shared.routes.get(path) else {
+    let Some(runner) = shared.routes.route(path) else {
         return;
     };
     let stream_config = config.stream_config(deflate);
