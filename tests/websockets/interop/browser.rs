@@ -12,6 +12,7 @@ use super::scenario::{
     OurServer, STEP_TIMEOUT, Step, assert_compressed, expected_report, expected_transcripts,
     report_from,
 };
+use crate::hostile::support::EchoServer;
 
 /// The page of `cargo run --example ws-server`.
 const PAGE: &str = include_str!("../../../examples/page.html");
@@ -55,6 +56,31 @@ fn chromium_types_into_the_example_page_and_sees_the_echo() {
         messages.recv_timeout(STEP_TIMEOUT).ok().as_deref(),
         Some(typed),
         "what our /ws handler received"
+    );
+}
+
+#[test]
+fn chromium_types_into_the_async_example_page_and_sees_the_echo() {
+    peer::require_chromium();
+    let node = peer::node();
+    // `cargo run --example async-server`: the same page and echo, on `AsyncServer`.
+    let server = EchoServer::example("async-server", &[]);
+    let port = server.addr().port().to_string();
+    let typed = "Hallo vom Async-Server \u{2713}";
+
+    let finished = Peer::spawn(
+        "chromium (async page)",
+        &node,
+        &["browser_echo.js", "page", &port, typed],
+    )
+    .finish();
+
+    finished.assert_success();
+    assert_eq!(
+        finished.lines,
+        [json!({ "status": "connected", "echo": format!("Echo: {typed}") })],
+        "{}",
+        finished.output
     );
 }
 
