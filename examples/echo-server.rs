@@ -12,8 +12,7 @@
 //!
 //! Options, each taking a number, set the server's limits explicitly, so that tests do
 //! not depend on the defaults: `--max-connections`, `--handshake-timeout-ms`,
-//! `--max-message-size`, `--max-frame-size`, `--max-write-buffer`, `--write-timeout-ms`
-//! (the blocking server only). `--async` serves with `AsyncServer` on tokio's multi-thread runtime instead of
+//! `--max-message-size`, `--max-frame-size`, `--max-write-buffer`, `--write-timeout-ms`. `--async` serves with `AsyncServer` on tokio's multi-thread runtime instead of
 //! the thread-per-connection `Server`, with the same routes and limits, so that tests
 //! and suites can run against both.
 #![allow(clippy::print_stdout)]

@@ -81,8 +81,9 @@ type Runner<S> = Arc<dyn Fn(AsyncStream<S>, String) -> BoxFuture + Send + Sync>;
 ///
 /// - [`ServerConfig::max_connections`] defaults to [`ASYNC_MAX_CONNECTIONS`] here
 ///   (10,000) when the server is made with [`AsyncServer::new`].
-/// - [`ServerConfig::write_timeout`] does not apply: a send waits while the peer does
-///   not read (backpressure); bound it with `tokio::time::timeout` where that matters.
+/// - [`ServerConfig::write_timeout`] runs in each connection's core instead of on a
+///   socket: a send waits while the peer does not read (backpressure), and a peer
+///   that takes nothing for that long is dropped, its queued bytes with it.
 ///   [`AsyncBroadcast`](crate::AsyncBroadcast) never waits on a member.
 /// - A [`on_connect`](AsyncServer::on_connect) handler owns its connection: close it
 ///   before returning (a connection dropped open ends its TCP without a Close, which

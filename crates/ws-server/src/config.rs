@@ -38,7 +38,10 @@ pub struct ServerConfig {
     /// Default: 10 s, as python-websockets' `open_timeout`.
     pub handshake_timeout: Duration,
     /// How long one write to a client may block before the connection is given up:
-    /// keeps a client that stopped reading from holding a broadcaster.
+    /// keeps a client that stopped reading from holding a broadcaster, or its
+    /// connection's memory. The blocking server sets it on the socket; the async
+    /// server's connections run it in their core (ws-stream's `Config::write_timeout`,
+    /// which takes precedence when set).
     ///
     /// Default: 30 s.
     pub write_timeout: Option<Duration>,
@@ -183,6 +186,12 @@ impl ServerConfig {
                 agreed.client_no_context_takeover,
             )
         });
-        self.stream.clone().deflate(deflate)
+        // The async stream enforces the write timeout in the core; the blocking one
+        // sets it on its socket as well.
+        let write_timeout = self.stream.write_timeout.or(self.write_timeout);
+        self.stream
+            .clone()
+            .deflate(deflate)
+            .write_timeout(write_timeout)
     }
 }

@@ -396,23 +396,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
     /// Reads once into the connection, or acts on a timer that is due. Pending when
     /// neither has anything; the buffers are given back then if nothing is pending.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let now = Instant::now();
-        if let Some(deadline) = self.conn.poll_timeout() {
-            if deadline <= now {
-                self.conn.handle_timeout(now);
-                return Poll::Ready(Ok(()));
-            }
-            let deadline = ::tokio::time::Instant::from_std(deadline);
-            let timer = self
-                .timer
-                .get_or_insert_with(|| Box::pin(::tokio::time::sleep_until(deadline)));
-            if timer.deadline() != deadline {
-                timer.as_mut().reset(deadline);
-            }
-            if timer.as_mut().poll(cx).is_ready() {
-                self.conn.handle_timeout(Instant::now());
-                return Poll::Ready(Ok(()));
-            }
+        if self.poll_timer(cx).is_ready() {
+            return Poll::Ready(Ok(()));
         }
         let mut buf = ReadBuf::new(self.conn.read_buffer());
         let read = Pin::new(&mut self.io).poll_read(cx, &mut buf);
@@ -444,15 +429,42 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
         Poll::Ready(Ok(()))
     }
 
+    /// Acts on the connection's timer if it is due, or arms tokio's timer for it:
+    /// `Ready` once a timeout was handled.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(deadline) = self.conn.poll_timeout() else {
+            return Poll::Pending;
+        };
+        if deadline > Instant::now() {
+            let deadline = ::tokio::time::Instant::from_std(deadline);
+            let timer = self
+                .timer
+                .get_or_insert_with(|| Box::pin(::tokio::time::sleep_until(deadline)));
+            if timer.deadline() != deadline {
+                timer.as_mut().reset(deadline);
+            }
+            ready!(timer.as_mut().poll(cx));
+        }
+        self.conn.handle_timeout(Instant::now());
+        Poll::Ready(())
+    }
+
     /// Writes everything pending, then shuts the transport down if the connection
-    /// says so.
+    /// says so. While the transport refuses bytes the connection's timers still run:
+    /// its write timeout gives up on a peer that stopped reading.
     fn poll_write_pending(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         while !self.conn.pending().is_empty() {
-            match ready!(Pin::new(&mut self.io).poll_write(cx, self.conn.pending())) {
-                Ok(0) => return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into()))),
-                Ok(n) => self.conn.advance(n),
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Poll::Ready(Err(Error::Io(error))),
+            match Pin::new(&mut self.io).poll_write(cx, self.conn.pending()) {
+                Poll::Pending => {
+                    self.conn.write_blocked(Instant::now());
+                    ready!(self.poll_timer(cx));
+                }
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into())));
+                }
+                Poll::Ready(Ok(n)) => self.conn.advance(n),
+                Poll::Ready(Err(error)) if error.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(Error::Io(error))),
             }
         }
         ready!(Pin::new(&mut self.io).poll_flush(cx)).map_err(Error::Io)?;

@@ -87,6 +87,17 @@ pub struct Config {
     ///
     /// Default: 10 s, as python-websockets.
     pub close_timeout: Duration,
+    /// How long bytes queued for the peer may wait without the transport taking any of
+    /// them. Past it the peer is taken to have stopped reading: the connection ends
+    /// with [`Error::WriteTimeout`](crate::Error::WriteTimeout) (1006, since no Close
+    /// can reach a peer that does not read), its queued bytes are dropped and the
+    /// transport is shut down, so it holds nothing for the offender.
+    ///
+    /// Enforced by drivers that report a refused write
+    /// ([`Connection::write_blocked`](crate::proto::Connection::write_blocked)): the
+    /// async stream does; the blocking stream relies on its socket's write timeout.
+    /// Default: `None`; ws-server sets it from its `write_timeout` (30 s).
+    pub write_timeout: Option<Duration>,
     /// The permessage-deflate extension (RFC 7692) as the handshake agreed it, if it did.
     ///
     /// Default: `None`. ws-server and ws-client negotiate compression (on by default
@@ -222,6 +233,7 @@ impl Default for Config {
             ping_interval: None,
             idle_timeout: None,
             close_timeout: Duration::from_secs(10),
+            write_timeout: None,
             deflate: None,
         }
     }
@@ -273,6 +285,12 @@ impl Config {
     /// Sets [`Config::close_timeout`].
     pub fn close_timeout(mut self, timeout: Duration) -> Config {
         self.close_timeout = timeout;
+        self
+    }
+
+    /// Sets [`Config::write_timeout`].
+    pub fn write_timeout(mut self, timeout: Option<Duration>) -> Config {
+        self.write_timeout = timeout;
         self
     }
 

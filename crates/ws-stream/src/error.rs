@@ -84,6 +84,9 @@ pub enum Error {
     KeepaliveTimeout,
     /// The peer did not finish the close handshake within the close timeout.
     CloseTimeout,
+    /// The peer took none of our bytes within the write timeout: it stopped reading,
+    /// and the connection was dropped without a Close.
+    WriteTimeout,
     /// Bytes waiting to be written reached the configured bound, which it carries.
     WriteBufferFull {
         /// The configured `max_write_buffer`.
@@ -151,6 +154,9 @@ impl fmt::Display for Error {
             }
             Error::CompressionFailed => f.write_str("the deflate backend failed"),
             Error::KeepaliveTimeout => f.write_str("peer silent past the keep-alive timeout"),
+            Error::WriteTimeout => {
+                f.write_str("peer stopped reading: nothing written within the write timeout")
+            }
             Error::CloseTimeout => f.write_str("peer did not finish the close handshake in time"),
             Error::WriteBufferFull { max } => {
                 write!(f, "write buffer reached its limit of {max} bytes")

@@ -30,6 +30,9 @@ pub struct Connection {
     keepalive: Keepalive,
     close_timeout: Duration,
     close_deadline: Option<Instant>,
+    write_timeout: Option<Duration>,
+    /// When the write timeout ends, while the transport refuses our pending bytes.
+    write_deadline: Option<Instant>,
     /// The latest time the driver reported.
     now: Instant,
     close_request: Option<CloseRequest>,
@@ -94,6 +97,8 @@ impl Connection {
             keepalive: Keepalive::new(config, now),
             close_timeout: config.close_timeout,
             close_deadline: None,
+            write_timeout: config.write_timeout,
+            write_deadline: None,
             now,
             close_request: None,
             outgoing: None,
@@ -475,6 +480,19 @@ impl Connection {
     pub fn advance(&mut self, n: usize) {
         self.bytes_sent += n.min(self.sender.pending().len()) as u64;
         self.sender.advance(n);
+        if n > 0 {
+            self.write_deadline = None;
+        }
+    }
+
+    /// Tells that the transport took none of the pending bytes at `now` (a write
+    /// would block): the write timeout, if configured, runs from the first such report
+    /// until a write makes progress ([`Connection::advance`]).
+    pub fn write_blocked(&mut self, now: Instant) {
+        self.now = now;
+        if self.write_deadline.is_none() && !self.sender.pending().is_empty() {
+            self.write_deadline = self.write_timeout.map(|timeout| now + timeout);
+        }
     }
 
     /// Moves the pending bytes into `into` (which must be empty), as if written: for
@@ -482,6 +500,7 @@ impl Connection {
     pub fn take_pending(&mut self, into: &mut Vec<u8>) {
         self.bytes_sent += self.sender.pending().len() as u64;
         self.sender.take_pending(into);
+        self.write_deadline = None;
     }
 
     /// How many bytes wait to be written.
@@ -499,14 +518,19 @@ impl Connection {
     // Time.
 
     /// When [`Connection::handle_timeout`] next has something to do, if ever: a
-    /// keep-alive ping or expiry, or the end of the close timeout.
+    /// keep-alive ping or expiry, the end of the close timeout, or of the write
+    /// timeout while writes are refused.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match self.transport {
+        let timers = match self.transport {
             Transport::Open if self.ended.is_none() => {
                 earliest(self.keepalive.deadline(), self.close_deadline)
             }
             Transport::AwaitEnd => self.close_deadline,
             _ => None,
+        };
+        match self.transport {
+            Transport::Closed => None,
+            _ => earliest(timers, self.write_deadline),
         }
     }
 
@@ -534,10 +558,15 @@ impl Connection {
     }
 
     /// Acts on the timers due at `now`: sends a keep-alive ping, gives up on a silent
-    /// peer (our Close with 1011, then [`Error::KeepaliveTimeout`]), or ends a close
-    /// handshake the peer did not finish in time ([`Error::CloseTimeout`]).
+    /// peer (our Close with 1011, then [`Error::KeepaliveTimeout`]), ends a close
+    /// handshake the peer did not finish in time ([`Error::CloseTimeout`]), or gives up
+    /// on a peer that stopped reading ([`Error::WriteTimeout`]).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
+        if self.write_deadline.is_some_and(|deadline| now >= deadline) {
+            self.writes_timed_out();
+            return;
+        }
         self.honour_close_request();
         let close_due = self.close_deadline.is_some_and(|deadline| now >= deadline);
         match self.transport {
@@ -597,6 +626,20 @@ impl Connection {
     pub fn release_buffers(&mut self) {
         self.receiver.release_buffer();
         self.sender.release_buffer();
+    }
+
+    /// The peer stopped reading: what it would not take is dropped, and so is it.
+    fn writes_timed_out(&mut self) {
+        self.write_deadline = None;
+        let mut dropped = Vec::new();
+        self.sender.take_pending(&mut dropped);
+        if self.ended.is_none() {
+            self.end(CloseFrame::new(CloseCode::ABNORMAL, ""));
+            self.outcome = Some(Error::WriteTimeout);
+        }
+        if self.transport != Transport::Closed {
+            self.transport = Transport::Shutdown;
+        }
     }
 
     /// The peer's Close arrived (our answer is queued): the connection is over.

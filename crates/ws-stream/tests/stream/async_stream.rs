@@ -594,3 +594,35 @@ async fn try_send_refuses_whole_messages_once_a_peer_that_does_not_read_fills_th
     let ended = receiving.await.unwrap();
     assert!(ended.is_err());
 }
+
+#[tokio::test]
+async fn a_peer_that_stops_reading_is_dropped_at_the_write_timeout() {
+    let (ours, _peer) = tokio::io::duplex(1024);
+    let config = Config::default()
+        .max_write_buffer(256 << 10)
+        .write_timeout(Some(Duration::from_millis(100)));
+    let mut ws = AsyncStream::with_config(ours, Role::Server, config);
+    let message = Message::binary(vec![1; 64 << 10]);
+    // Sends queue until the buffer is full, then wait on the peer, which never reads.
+    let refused = tokio::time::timeout(STUCK, async {
+        loop {
+            if let Err(error) = ws.send(&message).await {
+                break error;
+            }
+        }
+    })
+    .await
+    .expect("the write timeout ended the wait");
+    assert!(matches!(refused, Error::AlreadyClosed), "{refused:?}");
+    let ended = ws.recv().await;
+    assert!(matches!(ended, Err(Error::WriteTimeout)), "{ended:?}");
+    assert_eq!(
+        ws.close_frame().map(|frame| frame.code),
+        Some(CloseCode::ABNORMAL)
+    );
+    assert_eq!(
+        ws.buffered_amount(),
+        0,
+        "what the peer would not take is dropped"
+    );
+}

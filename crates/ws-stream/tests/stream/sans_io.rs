@@ -100,6 +100,8 @@ impl Pair {
             peer.inbox.extend(&me.conn.pending()[..n]);
             me.conn.advance(n);
             moved = true;
+        } else if !me.conn.pending().is_empty() && !peer.shut {
+            me.conn.write_blocked(now);
         }
         if me.conn.transport() == Transport::Shutdown && me.conn.pending().is_empty() {
             me.shut = true;
@@ -408,6 +410,67 @@ fn a_writer_waits_while_its_peer_does_not_read() {
             .iter()
             .all(|event| *event == Event::Message(Message::binary(message.clone())))
     );
+}
+
+#[test]
+fn a_peer_that_stops_reading_is_dropped_at_the_write_timeout() {
+    const TIMEOUT: Duration = Duration::from_secs(5);
+    let config = Config::default().write_timeout(Some(TIMEOUT));
+    let mut pair = Pair::new(config);
+    pair.capacity = 16 << 10;
+    pair.end(CLIENT).reads = false;
+    let message = Message::binary(vec![7; 64 << 10]);
+    pair.end(SERVER).conn.send(&message).unwrap();
+    pair.run();
+    // The transport takes 16 KiB, then refuses the rest: the timeout runs from then.
+    let blocked_at = pair.now;
+    assert_eq!(
+        pair.end(SERVER).conn.poll_timeout(),
+        Some(blocked_at + TIMEOUT)
+    );
+    pair.advance(TIMEOUT - Duration::from_secs(1));
+    assert!(pair.end(SERVER).errors.is_empty(), "not yet");
+    // The peer reads a little: progress starts the timeout again.
+    pair.end(CLIENT).reads = true;
+    pair.step(CLIENT);
+    pair.end(CLIENT).reads = false;
+    pair.run();
+    let again = pair.now;
+    assert_eq!(pair.end(SERVER).conn.poll_timeout(), Some(again + TIMEOUT));
+    pair.advance(TIMEOUT);
+    let server = pair.end(SERVER);
+    assert!(
+        matches!(server.errors.as_slice(), [Error::WriteTimeout]),
+        "{:?}",
+        server.errors
+    );
+    assert_eq!(
+        server.conn.close_frame().map(|frame| frame.code),
+        Some(CloseCode::ABNORMAL)
+    );
+    assert_eq!(
+        server.conn.buffered_amount(),
+        0,
+        "what the peer would not take is dropped"
+    );
+    assert!(server.shut, "the transport is shut down");
+    assert_eq!(server.conn.poll_timeout(), None);
+}
+
+#[test]
+fn without_a_write_timeout_a_blocked_writer_just_waits() {
+    let mut pair = Pair::new(Config::default());
+    pair.capacity = 16 << 10;
+    pair.end(CLIENT).reads = false;
+    pair.end(SERVER)
+        .conn
+        .send(&Message::binary(vec![7; 64 << 10]))
+        .unwrap();
+    pair.run();
+    assert_eq!(pair.end(SERVER).conn.poll_timeout(), None);
+    pair.advance(Duration::from_secs(3600));
+    assert!(pair.end(SERVER).errors.is_empty());
+    assert!(pair.end(SERVER).conn.buffered_amount() > 0);
 }
 
 /// Text sent in pieces is checked as it goes: an invalid piece is refused and the
