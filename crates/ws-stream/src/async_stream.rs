@@ -293,6 +293,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
         ready!(self.poll_room_for(cx, len))?;
         if let Some(queue) = queue.take() {
             queue(&mut self.conn)?;
+            // Taken in after the message is queued, so that a reply to what came
+            // before a violation goes out ahead of the Close the violation earns.
+            self.take_in(cx)?;
         }
         match self.poll_write_pending(cx) {
             Poll::Pending => Poll::Ready(Ok(())),
@@ -360,9 +363,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
     }
 
     /// Waits until `len` more bytes fit in the write buffer, writing; takes in what
-    /// the peer sent meanwhile, without waiting for it.
+    /// the peer sent, without waiting for it, when it must wait.
     fn poll_room_for(&mut self, cx: &mut Context<'_>, len: usize) -> Poll<Result<()>> {
-        self.take_in(cx)?;
+        if !self.conn.fits(len) {
+            self.take_in(cx)?;
+        }
         while !self.conn.fits(len) {
             ready!(self.poll_write_pending(cx))?;
         }

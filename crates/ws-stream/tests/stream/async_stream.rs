@@ -626,3 +626,27 @@ async fn a_peer_that_stops_reading_is_dropped_at_the_write_timeout() {
         "what the peer would not take is dropped"
     );
 }
+
+/// Autobahn 3.2 and its kin: a reply to a message goes out before the Close that the
+/// violation right behind it earns, even when both arrived in one read.
+#[tokio::test]
+async fn the_echo_of_a_message_goes_out_before_the_close_for_the_violation_behind_it() {
+    let (ours, mut peer) = tokio::io::duplex(1 << 16);
+    let mut ws = AsyncStream::new(ours, Role::Server);
+    let mut bytes = peer_frame(Role::Server, TEXT, true, b"hello");
+    let mut reserved = peer_frame(Role::Server, TEXT, true, b"bad");
+    reserved[0] |= 0x20; // RSV2, which nothing negotiated
+    bytes.extend_from_slice(&reserved);
+    peer.write_all(&bytes).await.unwrap();
+    let message = ws.recv().await.unwrap();
+    ws.send(&message).await.unwrap();
+    let ended = ws.recv().await;
+    assert!(ended.is_err(), "{ended:?}");
+    let echo = read_frame(&mut peer).await;
+    assert_eq!(
+        (echo.opcode, echo.payload.as_slice()),
+        (TEXT, &b"hello"[..])
+    );
+    let close = read_frame(&mut peer).await;
+    assert_eq!(close.close_code(), Some(1002));
+}
