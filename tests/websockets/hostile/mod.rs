@@ -11,6 +11,7 @@
 //! The server's limits are set explicitly, not taken from the defaults, so that the
 //! tests keep their meaning when the defaults change.
 
+mod deflate;
 pub(crate) mod support;
 
 use std::io::{ErrorKind, Write};
