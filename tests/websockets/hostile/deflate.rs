@@ -123,7 +123,11 @@ fn deflate_zeros(zeros: u64) -> Vec<u8> {
         let left = usize::try_from(zeros - compress.total_in()).unwrap_or(usize::MAX);
         out.reserve(64 << 10);
         compress
-            .compress_vec(&chunk[..left.min(chunk.len())], &mut out, FlushCompress::None)
+            .compress_vec(
+                &chunk[..left.min(chunk.len())],
+                &mut out,
+                FlushCompress::None,
+            )
             .unwrap();
     }
     finish_sync_flush(&mut compress, &mut out);

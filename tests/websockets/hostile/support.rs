@@ -194,7 +194,10 @@ impl RawPeer {
 
     /// Connects and completes the opening handshake offering permessage-deflate with
     /// `offer`; returns what the server agreed to, or panics if it declined.
-    pub(crate) fn upgrade_deflate(addr: SocketAddr, offer: DeflateOffer) -> (RawPeer, DeflateParams) {
+    pub(crate) fn upgrade_deflate(
+        addr: SocketAddr,
+        offer: DeflateOffer,
+    ) -> (RawPeer, DeflateParams) {
         let mut peer = RawPeer::connect(addr);
         let (request, pending) = ClientRequest::new(addr.to_string(), "/")
             .deflate(offer)
@@ -282,9 +285,12 @@ impl RawPeer {
                 .read_frame()
                 .expect("the connection ended without a close frame");
             if frame.opcode() == OpCode::Close {
-                break frame.close_body().unwrap().map_or((1005, String::new()), |body| {
-                    (body.code.as_u16(), body.reason.to_owned())
-                });
+                break frame
+                    .close_body()
+                    .unwrap()
+                    .map_or((1005, String::new()), |body| {
+                        (body.code.as_u16(), body.reason.to_owned())
+                    });
             }
         };
         // The server may already have dropped the connection; answering is courtesy.
