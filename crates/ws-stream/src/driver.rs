@@ -108,6 +108,7 @@ impl<R> SocketControl<R> {
     ///
     /// Checked before every read as well as on timeouts, because a peer that never
     /// pauses never lets a read time out.
+    #[inline]
     pub(crate) fn before_read(&mut self, io: &R, conn: &mut Connection) -> Result<bool> {
         // No timer running, no clock to read: a system call saved on every read.
         let deadline = match conn.needs_time() {
@@ -167,6 +168,7 @@ impl<R: Socket> SocketOps<R> {
 /// time if it matters), the end of the stream, or a timeout that lets its timers run.
 /// Errors the caller must see come back: a broken stream, and (without socket control)
 /// the caller's own `WouldBlock` or `TimedOut`, after the timers ran.
+#[inline]
 pub(crate) fn after_read(
     conn: &mut Connection,
     result: io::Result<usize>,

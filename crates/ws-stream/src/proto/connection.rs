@@ -274,6 +274,7 @@ impl Connection {
 
     /// Like [`Connection::poll_event`], handing on at most `max` bytes of message data
     /// at once (for a reader with a buffer of that size).
+    #[inline]
     pub fn poll_event_at_most(&mut self, max: usize) -> Result<Option<Incoming<'_>>> {
         self.honour_close_request();
         if let Some(outcome) = self.outcome.take() {
