@@ -108,9 +108,14 @@ impl<R> SocketControl<R> {
     ///
     /// Checked before every read as well as on timeouts, because a peer that never
     /// pauses never lets a read time out.
+    #[inline]
     pub(crate) fn before_read(&mut self, io: &R, conn: &mut Connection) -> Result<bool> {
         // No timer running, no clock to read: a system call saved on every read.
-        let wanted = match conn.poll_timeout() {
+        let deadline = match conn.needs_time() {
+            true => conn.poll_timeout(),
+            false => None,
+        };
+        let wanted = match deadline {
             None => None,
             Some(deadline) => {
                 let now = Instant::now();
@@ -159,24 +164,28 @@ impl<R: Socket> SocketOps<R> {
     }
 }
 
-/// Hands what a read came to over to the connection: bytes (through `take`), the end
-/// of the stream, or a timeout that lets its timers run. Errors the caller must see
-/// come back: a broken stream, and (without socket control) the caller's own
-/// `WouldBlock` or `TimedOut`, after the timers ran.
+/// Hands what a read came to over to the connection: bytes (through `take`, with the
+/// time if it matters), the end of the stream, or a timeout that lets its timers run.
+/// Errors the caller must see come back: a broken stream, and (without socket control)
+/// the caller's own `WouldBlock` or `TimedOut`, after the timers ran.
+#[inline]
 pub(crate) fn after_read(
     conn: &mut Connection,
     result: io::Result<usize>,
     socket_control: bool,
-    take: impl FnOnce(&mut Connection, usize, Instant),
+    take: impl FnOnce(&mut Connection, usize, Option<Instant>),
 ) -> Result<()> {
-    let now = Instant::now();
     match result {
-        Ok(0) => conn.transport_ended(now),
-        Ok(n) => take(conn, n, now),
+        Ok(0) => conn.transport_ended(Instant::now()),
+        Ok(n) => {
+            // Most connections run no timer, and save a clock read per read.
+            let now = conn.needs_time().then(Instant::now);
+            take(conn, n, now);
+        }
         Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-        Err(error) if is_reset(&error) => conn.transport_ended(now),
+        Err(error) if is_reset(&error) => conn.transport_ended(Instant::now()),
         Err(error) if is_timeout(&error) => {
-            conn.handle_timeout(now);
+            conn.handle_timeout(Instant::now());
             // Without control of the socket, the caller chose non-blocking reads or
             // its own timeout: hand it the error unless the timers ended the connection.
             if !socket_control && !conn.is_ended() {
@@ -184,7 +193,7 @@ pub(crate) fn after_read(
             }
         }
         Err(error) => {
-            conn.transport_failed(now);
+            conn.transport_failed(Instant::now());
             return Err(Error::Io(error));
         }
     }

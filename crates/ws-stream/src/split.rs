@@ -210,7 +210,10 @@ impl<S: Split> Reader<S> {
             &mut conn,
             result,
             self.socket.is_enabled(),
-            |conn, n, now| conn.receive(&buf[..n], now),
+            |conn, n, now| match now {
+                Some(now) => conn.receive(&buf[..n], now),
+                None => conn.receive_untimed(&buf[..n]),
+            },
         );
         drop(conn);
         if filled && self.buf.len() < MAX_READ {

@@ -241,6 +241,7 @@ impl<S: Read + Write> Stream<S> {
 
     /// Writes anything still queued; on a non-blocking stream, fails with
     /// `WouldBlock` until all of it is out.
+    #[inline]
     pub fn flush(&mut self) -> Result<()> {
         if self.flushed
             && self.conn.pending().is_empty()
@@ -249,6 +250,12 @@ impl<S: Read + Write> Stream<S> {
             // The last write flushed the stream, and nothing came since.
             return Ok(());
         }
+        self.write_out()
+    }
+
+    /// What [`Stream::flush`] does when there is something to do: kept apart so that
+    /// the check above, made around every event, is inlined alone.
+    fn write_out(&mut self) -> Result<()> {
         let written = write_pending(&mut self.io, &mut self.conn);
         self.flushed = written.is_ok();
         self.socket.shutdown_if_asked(&self.io, &mut self.conn);
@@ -343,7 +350,7 @@ impl<S: Read + Write> Stream<S> {
             &mut self.conn,
             result,
             self.socket.is_enabled(),
-            |conn, n, now| conn.filled(n, now),
+            fill_connection,
         )
     }
 
@@ -389,14 +396,20 @@ impl<S: Read + Write> Stream<S> {
                 Ok(false) => self.io.read(self.conn.read_buffer()),
                 Err(_) => break,
             };
-            let done = after_read(&mut self.conn, read, true, |conn, n, now| {
-                conn.filled(n, now)
-            });
+            let done = after_read(&mut self.conn, read, true, fill_connection);
             if done.is_err() {
                 break;
             }
         }
         self.socket.shutdown_if_asked(&self.io, &mut self.conn);
+    }
+}
+
+/// Reports bytes read into the connection's buffer, with their time if it matters.
+fn fill_connection(conn: &mut Connection, n: usize, now: Option<Instant>) {
+    match now {
+        Some(now) => conn.filled(n, now),
+        None => conn.filled_untimed(n),
     }
 }
 

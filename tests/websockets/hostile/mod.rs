@@ -66,6 +66,9 @@ macro_rules! against_both {
     };
 }
 
+// After the macro, which it uses.
+mod deflate;
+
 against_both!(
     a_header_announcing_2_to_the_63_bytes_is_a_protocol_error,
     a_header_announcing_2_to_the_40_bytes_is_too_big,

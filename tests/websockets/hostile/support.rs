@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use websockets::client::Client;
 use websockets::frame::{Decoded, Decoder, DecoderConfig, Frame, FrameHeader, Masking, OpCode};
-use websockets::handshake::{ClientRequest, Parsed, ResponseParser};
+use websockets::handshake::{ClientRequest, DeflateOffer, DeflateParams, Parsed, ResponseParser};
 
 /// A generous bound that only makes a stuck test end; nothing asserts on it.
 pub(crate) const STUCK: Duration = Duration::from_secs(30);
@@ -228,6 +228,28 @@ impl RawPeer {
         peer
     }
 
+    /// Connects and completes the opening handshake offering permessage-deflate with
+    /// `offer`; returns what the server agreed to, or panics if it declined.
+    pub(crate) fn upgrade_deflate(
+        addr: SocketAddr,
+        offer: DeflateOffer,
+    ) -> (RawPeer, DeflateParams) {
+        let mut peer = RawPeer::connect(addr);
+        let (request, pending) = ClientRequest::new(addr.to_string(), "/")
+            .deflate(offer)
+            .build()
+            .unwrap();
+        peer.tcp.write_all(&request).unwrap();
+        let response = peer.read_response();
+        assert_eq!(response.status(), 101);
+        let agreed = pending
+            .validate(response)
+            .unwrap()
+            .deflate()
+            .expect("the server declined permessage-deflate");
+        (peer, agreed)
+    }
+
     /// Reads an HTTP response head; what follows it stays buffered for frames.
     pub(crate) fn read_response(&mut self) -> websockets::handshake::Response {
         let mut parser = ResponseParser::default();
@@ -289,6 +311,11 @@ impl RawPeer {
     /// Reads until the server's Close, answers it, waits for the end of the stream, and
     /// returns the code. Data frames met on the way are skipped.
     pub(crate) fn close_code(&mut self) -> u16 {
+        self.close_code_and_reason().0
+    }
+
+    /// [`RawPeer::close_code`], with the reason the Close gave.
+    pub(crate) fn close_code_and_reason(&mut self) -> (u16, String) {
         let code = loop {
             let frame = self
                 .read_frame()
@@ -297,7 +324,9 @@ impl RawPeer {
                 break frame
                     .close_body()
                     .unwrap()
-                    .map_or(1005, |body| body.code.as_u16());
+                    .map_or((1005, String::new()), |body| {
+                        (body.code.as_u16(), body.reason.to_owned())
+                    });
             }
         };
         // The server may already have dropped the connection; answering is courtesy.

@@ -33,8 +33,15 @@ pub struct Connection {
     write_timeout: Option<Duration>,
     /// When the write timeout ends, while the transport refuses our pending bytes.
     write_deadline: Option<Instant>,
+    /// The close handshake is over and the client's wait for the server to end TCP is
+    /// to start at the next [`Connection::handle_timeout`], which
+    /// [`Connection::poll_timeout`] makes due at once: it ended on bytes that came
+    /// without a time ([`Connection::filled_untimed`]), so `now` may be long past.
+    close_timeout_unstarted: bool,
     /// The latest time the driver reported.
     now: Instant,
+    /// Bytes came without a time since `now` was reported.
+    now_is_stale: bool,
     close_request: Option<CloseRequest>,
     /// The message we send in pieces, if one is unfinished.
     outgoing: Option<Outgoing>,
@@ -99,7 +106,9 @@ impl Connection {
             close_deadline: None,
             write_timeout: config.write_timeout,
             write_deadline: None,
+            close_timeout_unstarted: false,
             now,
+            now_is_stale: false,
             close_request: None,
             outgoing: None,
             piece_size: config.max_send_frame_size.clamp(1, 64 << 10),
@@ -143,22 +152,36 @@ impl Connection {
     // Bytes in.
 
     /// Room to read the transport into; report the bytes read with [`Connection::filled`].
+    #[inline]
     pub fn read_buffer(&mut self) -> &mut [u8] {
         self.receiver.buffer_mut()
     }
 
     /// Records that `n` bytes were read into [`Connection::read_buffer`] at `now`.
+    #[inline]
     pub fn filled(&mut self, n: usize, now: Instant) {
         self.receiver.filled(n);
         self.bytes_received += n as u64;
         self.heard(n, now);
     }
 
+    /// Records that `n` bytes were read into [`Connection::read_buffer`], at a time
+    /// that does not matter because no timer runs ([`Connection::needs_time`] is
+    /// false): a driver saves a clock read per read. A timer that starts from these
+    /// bytes (the client's wait for the server to end TCP) asks for the time through
+    /// [`Connection::poll_timeout`], due at once.
+    #[inline]
+    pub fn filled_untimed(&mut self, n: usize) {
+        self.receiver.filled(n);
+        self.bytes_received += n as u64;
+        self.heard_untimed(n);
+    }
+
     /// Copies bytes read elsewhere in (a TLS plaintext buffer, bytes read past the
     /// HTTP head). Poll events until none is left before giving more.
     pub fn receive(&mut self, bytes: &[u8], now: Instant) {
         if self.ended.is_some() {
-            self.now = now;
+            self.set_now(now);
             return;
         }
         self.receiver.receive(bytes);
@@ -166,10 +189,21 @@ impl Connection {
         self.heard(bytes.len(), now);
     }
 
+    /// Copies bytes in as [`Connection::receive`] does, at a time that does not
+    /// matter, as for [`Connection::filled_untimed`].
+    pub fn receive_untimed(&mut self, bytes: &[u8]) {
+        if self.ended.is_some() {
+            return;
+        }
+        self.receiver.receive(bytes);
+        self.bytes_received += bytes.len() as u64;
+        self.heard_untimed(bytes.len());
+    }
+
     /// Records that the transport ended (end of stream, or a reset) at `now`. Before
     /// a Close that is an abrupt end, reported as 1006.
     pub fn transport_ended(&mut self, now: Instant) {
-        self.now = now;
+        self.set_now(now);
         // A server shutting down wakes a blocked read by ending it: its request wins.
         self.honour_close_request();
         match self.transport {
@@ -199,8 +233,28 @@ impl Connection {
         self.transport = Transport::Closed;
     }
 
-    fn heard(&mut self, n: usize, now: Instant) {
+    #[inline]
+    fn set_now(&mut self, now: Instant) {
         self.now = now;
+        self.now_is_stale = false;
+    }
+
+    /// Bytes came at a time not given: nothing but the client's close timeout could
+    /// start from it, and that waits for a time of its own.
+    #[inline]
+    fn heard_untimed(&mut self, n: usize) {
+        self.now_is_stale = true;
+        if self.ended.is_some() {
+            self.receiver.discard_buffered();
+        } else if n > 0 && self.keepalive.is_enabled() {
+            // Misuse: the time the connection last had is the best there is.
+            self.keepalive.heard(self.now);
+        }
+    }
+
+    #[inline]
+    fn heard(&mut self, n: usize, now: Instant) {
+        self.set_now(now);
         if self.ended.is_some() {
             // Nothing is read after the end: what a client reads while it waits for
             // the server to end the stream is dropped, not kept.
@@ -225,6 +279,7 @@ impl Connection {
 
     /// Like [`Connection::poll_event`], handing on at most `max` bytes of message data
     /// at once (for a reader with a buffer of that size).
+    #[inline]
     pub fn poll_event_at_most(&mut self, max: usize) -> Result<Option<Incoming<'_>>> {
         self.honour_close_request();
         if let Some(outcome) = self.outcome.take() {
@@ -449,7 +504,7 @@ impl Connection {
     /// The code must be [sendable](CloseCode::is_sendable) and the reason at most 123
     /// bytes, or it fails with [`Error::InvalidSend`] and nothing changes.
     pub fn close(&mut self, code: CloseCode, reason: &str, now: Instant) -> Result<()> {
-        self.now = now;
+        self.set_now(now);
         self.check_can_send()?;
         self.sender.close(code, reason)?;
         self.close_deadline = Some(now + self.close_timeout);
@@ -472,11 +527,13 @@ impl Connection {
     // Bytes out.
 
     /// The bytes waiting to be written to the transport.
+    #[inline]
     pub fn pending(&self) -> &[u8] {
         self.sender.pending()
     }
 
     /// Records that the first `n` pending bytes were written.
+    #[inline]
     pub fn advance(&mut self, n: usize) {
         self.bytes_sent += n.min(self.sender.pending().len()) as u64;
         self.sender.advance(n);
@@ -489,7 +546,7 @@ impl Connection {
     /// would block): the write timeout, if configured, runs from the first such report
     /// until a write makes progress ([`Connection::advance`]).
     pub fn write_blocked(&mut self, now: Instant) {
-        self.now = now;
+        self.set_now(now);
         if self.write_deadline.is_none() && !self.sender.pending().is_empty() {
             self.write_deadline = self.write_timeout.map(|timeout| now + timeout);
         }
@@ -511,6 +568,7 @@ impl Connection {
     /// Whether a message of `len` bytes fits in the write buffer now. A driver that
     /// can wait writes pending bytes until it does; a send that does not fit fails
     /// with [`Error::WriteBufferFull`]. Anything fits an empty buffer.
+    #[inline]
     pub fn fits(&self, len: usize) -> bool {
         self.sender.fits(len)
     }
@@ -525,13 +583,24 @@ impl Connection {
             Transport::Open if self.ended.is_none() => {
                 earliest(self.keepalive.deadline(), self.close_deadline)
             }
-            Transport::AwaitEnd => self.close_deadline,
+            Transport::AwaitEnd => self.await_end_deadline(),
             _ => None,
         };
         match self.transport {
             Transport::Closed => None,
             _ => earliest(timers, self.write_deadline),
         }
+    }
+
+    /// Whether the time at which bytes arrive matters: while a timer runs (keep-alive
+    /// is configured, or a close timeout is running). When it does not, a driver may
+    /// report reads with [`Connection::filled_untimed`] or
+    /// [`Connection::receive_untimed`] and save a clock read per read, which costs
+    /// tens of nanoseconds on some machines: a sizeable part of a small message's
+    /// round trip.
+    #[inline]
+    pub fn needs_time(&self) -> bool {
+        self.keepalive.is_enabled() || self.close_deadline.is_some() || self.close_timeout_unstarted
     }
 
     /// How long a blocking read may wait before a timer needs attention, at `now`.
@@ -552,7 +621,7 @@ impl Connection {
                     (a, b) => a.or(b),
                 }
             }
-            Transport::AwaitEnd => self.close_deadline.map(until),
+            Transport::AwaitEnd => self.await_end_deadline().map(until),
             _ => None,
         }
     }
@@ -562,12 +631,16 @@ impl Connection {
     /// handshake the peer did not finish in time ([`Error::CloseTimeout`]), or gives up
     /// on a peer that stopped reading ([`Error::WriteTimeout`]).
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.now = now;
+        self.set_now(now);
         if self.write_deadline.is_some_and(|deadline| now >= deadline) {
             self.writes_timed_out();
             return;
         }
         self.honour_close_request();
+        if std::mem::take(&mut self.close_timeout_unstarted) {
+            self.close_deadline = Some(now + self.close_timeout);
+            return;
+        }
         let close_due = self.close_deadline.is_some_and(|deadline| now >= deadline);
         match self.transport {
             Transport::AwaitEnd if close_due => self.transport = Transport::Shutdown,
@@ -598,6 +671,7 @@ impl Connection {
     // The end.
 
     /// What to do with the transport now.
+    #[inline]
     pub fn transport(&self) -> Transport {
         self.transport
     }
@@ -611,6 +685,7 @@ impl Connection {
     }
 
     /// Whether the connection has ended: no more events, nothing more sent.
+    #[inline]
     pub fn is_ended(&self) -> bool {
         self.ended.is_some()
     }
@@ -670,16 +745,44 @@ impl Connection {
         self.transport = match self.role {
             Role::Server => Transport::Shutdown,
             Role::Client => {
-                // Our own Close may have started the timeout already.
-                self.close_deadline
-                    .get_or_insert(self.now + self.close_timeout);
+                // Our own Close may have started the timeout already. After bytes
+                // that came without a time, it starts at a time read for it.
+                if self.close_deadline.is_none() {
+                    match self.now_is_stale {
+                        true => self.close_timeout_unstarted = true,
+                        false => self.close_deadline = Some(self.now + self.close_timeout),
+                    }
+                }
                 Transport::AwaitEnd
             }
         };
     }
 
+    /// When the client's wait for the server to end TCP runs out: due at once while
+    /// it is still to start, to get the time it starts at.
+    fn await_end_deadline(&self) -> Option<Instant> {
+        match self.close_timeout_unstarted {
+            true => Some(self.now),
+            false => self.close_deadline,
+        }
+    }
+
     /// Closes if another thread asked, unless the connection is already closing.
+    ///
+    /// Inlined down to the check for a request, which every poll and send makes.
+    #[inline]
     fn honour_close_request(&mut self) {
+        if self
+            .close_request
+            .as_ref()
+            .is_some_and(|request| request.requested().is_some())
+        {
+            self.close_as_requested();
+        }
+    }
+
+    #[cold]
+    fn close_as_requested(&mut self) {
         let Some(code) = self
             .close_request
             .as_ref()

@@ -233,6 +233,7 @@ impl Receiver {
     }
 
     /// Records that `n` bytes were read into [`Receiver::buffer_mut`].
+    #[inline]
     pub fn filled(&mut self, n: usize) {
         let n = n.min(self.buf.len() - self.end);
         self.end += n;

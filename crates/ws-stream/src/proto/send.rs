@@ -320,6 +320,7 @@ impl Sender {
     }
 
     /// The encoded bytes waiting to be written.
+    #[inline]
     pub fn pending(&self) -> &[u8] {
         &self.out[self.written..]
     }
@@ -370,6 +371,7 @@ impl Sender {
     /// Whether a send of `payload_len` more bytes fits in the write buffer now. A
     /// send that does not fit fails with [`Error::WriteBufferFull`]; a driver waits
     /// for the pending bytes to drain instead. An empty buffer takes anything.
+    #[inline]
     pub fn fits(&self, payload_len: usize) -> bool {
         let pending = self.pending().len();
         pending == 0 || pending.saturating_add(payload_len) <= self.max_write_buffer

@@ -19,6 +19,9 @@ struct End {
     reads: bool,
     /// It shut its transport down: the other end reads the end of the stream.
     shut: bool,
+    /// It reports reads without their time while no timer runs, as the blocking
+    /// driver does to save a clock read.
+    untimed: bool,
     events: Vec<Event>,
     errors: Vec<Error>,
 }
@@ -42,6 +45,7 @@ impl Pair {
             inbox: VecDeque::new(),
             reads: true,
             shut: false,
+            untimed: false,
             events: Vec::new(),
             errors: Vec::new(),
         };
@@ -114,7 +118,11 @@ impl Pair {
             for (slot, byte) in buf.iter_mut().zip(me.inbox.drain(..n)) {
                 *slot = byte;
             }
-            me.conn.filled(n, now);
+            if me.untimed && !me.conn.needs_time() {
+                me.conn.filled_untimed(n);
+            } else {
+                me.conn.filled(n, now);
+            }
             moved = true;
         } else if peer.shut && me.inbox.is_empty() && me.conn.transport() != Transport::Closed {
             me.conn.transport_ended(now);
@@ -201,6 +209,41 @@ fn the_close_handshake_from_the_server_and_the_client_waits_for_the_end_of_tcp()
     pair.advance(Duration::from_millis(4999));
     assert_eq!(pair.end(CLIENT).conn.transport(), Transport::AwaitEnd);
     // The close timeout passes: the client gives up waiting and ends TCP itself.
+    pair.advance(Duration::from_millis(1));
+    assert!(pair.end(CLIENT).shut);
+}
+
+#[test]
+fn after_reads_without_their_time_the_client_still_waits_the_whole_close_timeout() {
+    let mut pair = Pair::new(Config::default().close_timeout(Duration::from_secs(5)));
+    pair.end(CLIENT).untimed = true;
+    pair.end(SERVER).conn.send_text("hello").unwrap();
+    pair.run();
+    assert!(!pair.end(CLIENT).conn.needs_time());
+    // An hour of silence, with no timer running: the time the client last had is an
+    // hour old when the server's Close arrives.
+    pair.advance(Duration::from_secs(3600));
+    let now = pair.now;
+    pair.end(SERVER)
+        .conn
+        .close(CloseCode::GOING_AWAY, "", now)
+        .unwrap();
+    pair.end(SERVER).reads = false;
+    pair.run();
+    assert_eq!(pair.end(CLIENT).conn.transport(), Transport::AwaitEnd);
+    // The wait for the server's end of TCP asks for the time it starts at.
+    assert!(pair.end(CLIENT).conn.needs_time());
+    assert_eq!(
+        pair.end(CLIENT).conn.poll_timeout(),
+        Some(pair.now - Duration::from_secs(3600))
+    );
+    pair.advance(Duration::ZERO);
+    assert_eq!(
+        pair.end(CLIENT).conn.poll_timeout(),
+        Some(pair.now + Duration::from_secs(5))
+    );
+    pair.advance(Duration::from_millis(4999));
+    assert_eq!(pair.end(CLIENT).conn.transport(), Transport::AwaitEnd);
     pair.advance(Duration::from_millis(1));
     assert!(pair.end(CLIENT).shut);
 }
