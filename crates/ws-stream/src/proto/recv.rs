@@ -285,6 +285,27 @@ impl Receiver {
         }
     }
 
+    /// The read buffer, when it holds nothing undecoded, for another receiver to
+    /// [adopt](Receiver::adopt_buffer); this one allocates anew when it next reads.
+    pub(crate) fn take_buffer(&mut self) -> Option<Vec<u8>> {
+        if self.start != self.end || self.buf.is_empty() {
+            return None;
+        }
+        self.start = 0;
+        self.end = 0;
+        Some(std::mem::take(&mut self.buf))
+    }
+
+    /// Reads into `buf` (taking it, leaving it empty) if this receiver has no buffer.
+    /// What `buf` held before is never read: only the bytes filled after are.
+    pub(crate) fn adopt_buffer(&mut self, buf: &mut Vec<u8>) {
+        if self.buf.is_empty() {
+            self.buf = std::mem::take(buf);
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
     /// Deliver messages that begin from now on in pieces ([`Incoming::MessageStart`],
     /// [`Incoming::MessageData`], [`Incoming::MessageEnd`]) instead of whole.
     ///
