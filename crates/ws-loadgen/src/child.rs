@@ -111,7 +111,7 @@ impl ServerProcess {
 
     /// Runs the facade's `async-echo` example, built beside this binary
     /// (`target/release/examples/async-echo`), on a free port; `LOAD_ASYNC_ARGS` adds
-    /// its options (`--per-core`, say). The port is in the line it prints first.
+    /// its options (`--multi-thread`, say). The port is in the line it prints first.
     fn start_async_echo() -> Result<ServerProcess, BoxError> {
         let exe = env::current_exe()?;
         let example = exe

@@ -23,7 +23,7 @@
 //! `LOAD_IN_FLIGHT` (messages in flight per connection in `x16-pipe`, default 8),
 //! `LOAD_IDLE_CONNECTIONS` (`idle`'s connections, default 10,000), `LOAD_ASYNC_ARGS`
 //! (options for `async-echo`, as `--multi-thread`), `LOAD_PEER_RUNTIME` (`multi`, the
-//! default, or `current`: the async peers' tokio runtime).
+//! default, `current` or `per-core`: the async peers' tokio runtimes).
 //!
 //! # What runs
 //!
@@ -110,7 +110,7 @@ environment: LOAD_SECS (seconds per scenario, 10), LOAD_RUNS (runs of each, 1),
 LOAD_STRACE_SECS (the syscall window, 3), LOAD_CLIENT (raw or ws-client),
 LOAD_OURS_PING (seconds: keep-alive for our server), LOAD_TRACER (strace or perf),
 LOAD_IN_FLIGHT (messages in flight in x16-pipe, 8), LOAD_IDLE_CONNECTIONS (10000),
-LOAD_ASYNC_ARGS (options for async-echo), LOAD_PEER_RUNTIME (multi or current)
+LOAD_ASYNC_ARGS (options for async-echo), LOAD_PEER_RUNTIME (multi, current or per-core)
 
 Blocking, ours vs tungstenite vs the floor: (a) 64 conns x 16 B text; (b) 64 conns x
 64 KiB binary; (c) 512 conns, 16 B text once a second, for memory per connection;

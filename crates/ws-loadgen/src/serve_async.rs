@@ -3,12 +3,13 @@
 //! tokio-tungstenite's `accept_async` with its stream forwarded into its sink (its
 //! `examples/echo-server.rs`). Both set `TCP_NODELAY`, as ours does.
 //!
-//! Both run on tokio's multi-thread runtime, as `async-echo` does by default;
+//! Both run on tokio's multi-thread runtime, as `async-echo --multi-thread` does;
 //! `LOAD_PEER_RUNTIME=current` puts them on one current-thread runtime instead, as
-//! fastwebsockets' example does.
+//! fastwebsockets' example does, and `LOAD_PEER_RUNTIME=per-core` on one
+//! current-thread runtime per core sharing the port, as `async-echo` does by default.
 
 use std::env;
-use std::net::TcpListener as StdListener;
+use std::net::SocketAddr;
 use std::thread;
 
 use fastwebsockets::{OpCode, WebSocketError, upgrade};
@@ -18,7 +19,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::BoxError;
 
@@ -29,40 +30,60 @@ pub(crate) enum Peer {
     TokioTungstenite,
 }
 
-/// Serves `peer` on a free port from a thread of its own; answers the port.
+/// Serves `peer` on a free port from threads of its own; answers the port.
 pub(crate) fn serve_peer(peer: Peer) -> Result<u16, BoxError> {
-    let listener = StdListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let port = listener.local_addr()?.port();
-    let runtime = match env::var("LOAD_PEER_RUNTIME").as_deref() {
-        Ok("current") => tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build()?,
-        Ok("multi") | Err(_) => tokio::runtime::Builder::new_multi_thread()
-            .enable_io()
-            .build()?,
-        Ok(other) => {
-            return Err(format!("LOAD_PEER_RUNTIME={other}: expected multi or current").into());
+    let mode = env::var("LOAD_PEER_RUNTIME").unwrap_or_else(|_| "multi".to_owned());
+    let (runtimes, threads) = match mode.as_str() {
+        "multi" => (1, true),
+        "current" => (1, false),
+        "per-core" => (
+            thread::available_parallelism().map_or(1, |n| n.get()),
+            false,
+        ),
+        other => {
+            return Err(
+                format!("LOAD_PEER_RUNTIME={other}: expected multi, current or per-core").into(),
+            );
         }
     };
-    thread::Builder::new().name("peer".into()).spawn(move || {
-        runtime.block_on(async move {
-            let Ok(listener) = TcpListener::from_std(listener) else {
-                return;
-            };
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    continue;
-                };
-                tcp.set_nodelay(true).ok();
-                match peer {
-                    Peer::FastWebSockets => tokio::spawn(fastwebsockets_connection(tcp)),
-                    Peer::TokioTungstenite => tokio::spawn(tokio_tungstenite_connection(tcp)),
-                };
+    let mut addr: SocketAddr = "127.0.0.1:0".parse()?;
+    for _ in 0..runtimes {
+        let runtime = match threads {
+            true => tokio::runtime::Builder::new_multi_thread()
+                .enable_io()
+                .build()?,
+            false => tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()?,
+        };
+        let listener = {
+            let _entered = runtime.enter();
+            let socket = TcpSocket::new_v4()?;
+            if runtimes > 1 {
+                socket.set_reuseport(true)?;
             }
-        });
-    })?;
-    Ok(port)
+            socket.bind(addr)?;
+            socket.listen(1024)?
+        };
+        addr = listener.local_addr()?;
+        thread::Builder::new()
+            .name("peer".into())
+            .spawn(move || runtime.block_on(accept_loop(listener, peer)))?;
+    }
+    Ok(addr.port())
+}
+
+async fn accept_loop(listener: TcpListener, peer: Peer) {
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        tcp.set_nodelay(true).ok();
+        match peer {
+            Peer::FastWebSockets => tokio::spawn(fastwebsockets_connection(tcp)),
+            Peer::TokioTungstenite => tokio::spawn(tokio_tungstenite_connection(tcp)),
+        };
+    }
 }
 
 /// hyper serves the HTTP request; the upgrade's handler echoes on a task of its own.
