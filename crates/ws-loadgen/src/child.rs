@@ -2,6 +2,7 @@
 
 use std::env;
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::process::{self, Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -81,6 +82,9 @@ pub(crate) struct ServerProcess {
 
 impl ServerProcess {
     pub(crate) fn start(kind: ServerKind) -> Result<ServerProcess, BoxError> {
+        if kind == ServerKind::AsyncOurs {
+            return ServerProcess::start_async_echo();
+        }
         let port_file =
             env::temp_dir().join(format!("ws-load-{}-{}.port", process::id(), kind.name()));
         fs::remove_file(&port_file).ok();
@@ -102,6 +106,46 @@ impl ServerProcess {
             }
             thread::sleep(Duration::from_millis(10));
         };
+        Ok(server)
+    }
+
+    /// Runs the facade's `async-echo` example, built beside this binary
+    /// (`target/release/examples/async-echo`), on a free port; `LOAD_ASYNC_ARGS` adds
+    /// its options (`--multi-thread`, say). The port is in the line it prints first.
+    fn start_async_echo() -> Result<ServerProcess, BoxError> {
+        let exe = env::current_exe()?;
+        let example = exe
+            .parent()
+            .ok_or("no directory around the bench binary")?
+            .join("examples")
+            .join("async-echo");
+        if !example.exists() {
+            return Err(format!(
+                "{} is missing: run `cargo build --release --example async-echo` first",
+                example.display()
+            )
+            .into());
+        }
+        let extra = env::var("LOAD_ASYNC_ARGS").unwrap_or_default();
+        let mut child = Command::new(&example)
+            .arg("127.0.0.1:0")
+            .args(extra.split_whitespace())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("async-echo without stdout")?;
+        let mut server = ServerProcess { child, port: 0 };
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        // `listening on ws://127.0.0.1:PORT/`
+        let port = line
+            .trim()
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .ok_or_else(|| format!("async-echo said {line:?}, not where it listens"))?;
+        server.port = port;
         Ok(server)
     }
 

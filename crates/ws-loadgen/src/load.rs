@@ -65,10 +65,22 @@ pub(crate) fn run_load<T>(
         let port = server.port;
         let payload = scenario.payload;
         let period = scenario.period;
+        let in_flight = scenario.in_flight;
         let spawned = thread::Builder::new()
             .name(format!("load-{id}"))
             .stack_size(256 << 10)
-            .spawn(move || client_thread(id, connections, port, client, payload, period, &shared));
+            .spawn(move || {
+                let load = ClientLoad {
+                    id,
+                    connections,
+                    port,
+                    kind: client,
+                    payload,
+                    period,
+                    in_flight,
+                };
+                client_thread(&load, &shared)
+            });
         match spawned {
             Ok(handle) => threads.push(handle),
             Err(error) => panic!("spawning client thread {id}: {error}"),
@@ -109,23 +121,34 @@ pub(crate) fn run_load<T>(
     (outcome, result)
 }
 
+/// What one client thread does.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientLoad {
+    pub(crate) id: usize,
+    pub(crate) connections: usize,
+    pub(crate) port: u16,
+    pub(crate) kind: ClientKind,
+    pub(crate) payload: Payload,
+    pub(crate) period: Option<Duration>,
+    pub(crate) in_flight: usize,
+}
+
 /// One client: connect, wait for the others, echo until told to stop.
-pub(crate) fn client_thread(
-    id: usize,
-    connections: usize,
-    port: u16,
-    kind: ClientKind,
-    payload: Payload,
-    period: Option<Duration>,
-    shared: &Shared,
-) {
-    let mut connection = match Connection::open(kind, port, id, payload) {
-        Ok(connection) => Some(connection),
-        Err(error) => {
-            shared.fail(&format_args!("connect: {error}"));
-            None
-        }
-    };
+pub(crate) fn client_thread(load: &ClientLoad, shared: &Shared) {
+    let ClientLoad {
+        id,
+        connections,
+        period,
+        ..
+    } = *load;
+    let mut connection =
+        match Connection::open(load.kind, load.port, id, load.payload, load.in_flight) {
+            Ok(connection) => Some(connection),
+            Err(error) => {
+                shared.fail(&format_args!("connect: {error}"));
+                None
+            }
+        };
     shared.ready.wait();
     if let Some(connection) = &mut connection {
         // Paced clients spread their messages over the period.
@@ -142,8 +165,8 @@ pub(crate) fn client_thread(
                 }
             }
             match connection.echo() {
-                Ok(()) => {
-                    shared.messages.fetch_add(1, Ordering::Relaxed);
+                Ok(echoed) => {
+                    shared.messages.fetch_add(echoed, Ordering::Relaxed);
                 }
                 Err(error) => {
                     shared.fail(&format_args!("echo: {error}"));
@@ -169,9 +192,13 @@ impl Connection {
         port: u16,
         id: usize,
         payload: Payload,
+        in_flight: usize,
     ) -> Result<Connection, BoxError> {
         Ok(match kind {
-            ClientKind::Raw => Connection::Raw(RawClient::open(port, id, payload)?),
+            ClientKind::Raw => Connection::Raw(RawClient::open(port, id, payload, in_flight)?),
+            ClientKind::WsClient if in_flight > 1 => {
+                return Err("LOAD_CLIENT=ws-client keeps one message in flight".into());
+            }
             ClientKind::WsClient => {
                 let client = ws_client::connect(format!("ws://127.0.0.1:{port}/ws"))?;
                 Connection::WsClient(Box::new(client), payload.message(id))
@@ -179,16 +206,62 @@ impl Connection {
         })
     }
 
-    pub(crate) fn echo(&mut self) -> Result<(), BoxError> {
+    /// Echoes, answering how many messages came back.
+    pub(crate) fn echo(&mut self) -> Result<u64, BoxError> {
         match self {
             Connection::Raw(client) => client.echo(),
             Connection::WsClient(client, message) => {
                 client.send(message)?;
                 match client.read_message()? {
-                    echo if echo == *message => Ok(()),
+                    echo if echo == *message => Ok(1),
                     _ => Err("mismatched echo".into()),
                 }
             }
         }
+    }
+}
+
+/// Opens `scenario.connections` connections from this thread, one after the other,
+/// each echoing one message, then leaves them idle for a second before the server's
+/// memory is read: what an idle connection costs.
+pub(crate) fn run_idle(server: &ServerProcess, scenario: &Scenario) -> Outcome {
+    let idle = server.memory();
+    let cpu_before = CpuTime::of(server.pid());
+    let start = Instant::now();
+    let mut clients = Vec::with_capacity(scenario.connections);
+    let mut failures = 0;
+    let mut messages = 0;
+    for id in 0..scenario.connections {
+        let echoed = RawClient::open(server.port, id, scenario.payload, 1)
+            .and_then(|mut client| client.echo().map(|echoed| (client, echoed)));
+        match echoed {
+            Ok((client, echoed)) => {
+                messages += echoed;
+                clients.push(client);
+            }
+            Err(error) => {
+                if failures == 0 {
+                    eprintln!("load:   first failure at connection {id}: {error}");
+                }
+                failures += 1;
+            }
+        }
+    }
+    let elapsed = start.elapsed();
+    let connected = server.memory();
+    // Time for every server to see its connections go quiet.
+    thread::sleep(Duration::from_secs(1));
+    let after = server.memory();
+    let cpu = CpuTime::of(server.pid()).since(cpu_before);
+    drop(clients);
+    Outcome {
+        connections: scenario.connections,
+        messages,
+        failures,
+        elapsed,
+        idle,
+        connected,
+        after,
+        cpu,
     }
 }

@@ -1,5 +1,6 @@
 //! Load benchmark: our `ws_server::Server` against a thread-per-connection tungstenite
-//! server, each in a process of its own, under many concurrent echo clients. A
+//! server, and our `async-echo` example against fastwebsockets and tokio-tungstenite,
+//! each in a process of its own, under many concurrent echo clients. A
 //! workspace member of its own, never published, so that `cargo bench` at the root
 //! runs only the criterion benchmarks.
 //!
@@ -9,13 +10,20 @@
 //! cargo run --release -p ws-loadgen -- --help              # this text
 //! ```
 //!
-//! Arguments choose scenarios (`a`, `b`, `c`, `d`, `syscalls`; default all).
+//! Arguments choose scenarios (`a`, `b`, `c`, `d`, `syscalls`, the async ones `x16`,
+//! `x16-512`, `x64k`, `x64k-512`, `x16-pipe`, `idle`; the groups `blocking` and `async`;
+//! default all). The async scenarios need `cargo build --release --example async-echo`
+//! first: they run that binary as it is.
 //! Environment: `LOAD_SECS` (seconds of load per scenario, default 10), `LOAD_RUNS`
 //! (runs of each scenario, default 1), `LOAD_STRACE_SECS` (the strace window, default 3),
 //! `LOAD_CLIENT` (`raw`, the default, or `ws-client`), `LOAD_OURS_PING` (seconds: gives
 //! our server a ping interval and twice that as idle timeout, to see keep-alive's cost),
 //! `LOAD_TRACER` (`strace`, the default, or `perf`: counts the main calls on syscall
-//! tracepoints without ptrace's stops, which change how threads contend).
+//! tracepoints without ptrace's stops, which change how threads contend),
+//! `LOAD_IN_FLIGHT` (messages in flight per connection in `x16-pipe`, default 8),
+//! `LOAD_IDLE_CONNECTIONS` (`idle`'s connections, default 10,000), `LOAD_ASYNC_ARGS`
+//! (options for `async-echo`, as `--multi-thread`), `LOAD_PEER_RUNTIME` (`multi`, the
+//! default, `current` or `per-core`: the async peers' tokio runtimes).
 //!
 //! # What runs
 //!
@@ -44,6 +52,15 @@
 //! the servers share with it. `LOAD_CLIENT=ws-client` uses our `ws-client` instead. Any error
 //! or mismatched echo is a failure; connections are all open before the clock starts.
 //!
+//! The async group runs `target/release/examples/async-echo 127.0.0.1:0` (ours, the
+//! facade's example, unchanged: `ours-async`), fastwebsockets as its example echo
+//! server and tokio-tungstenite as its example echo server (`serve_async.rs`), and
+//! reports them as issue 10's table, with ratios and that issue's targets.
+//! `x16-pipe` keeps several messages in flight per connection (the raw client writes
+//! as many frames as echoes came back, in one write); `idle` opens its connections one
+//! by one from one thread, echoes once on each, waits a second, and divides the growth
+//! of the server's resident memory by their number.
+//!
 //! Scenarios: (a) 64 connections × 16 B text; (b) 64 connections × 64 KiB binary;
 //! (c) 512 connections, each echoing 16 B text once a second: peak memory per
 //! connection is (`VmHWM` after − `VmHWM` of the idle server) / 512; (d) 1,000
@@ -64,10 +81,12 @@ mod raw;
 mod report;
 mod scenario;
 mod serve;
+mod serve_async;
 mod syscalls;
 
 use std::env;
 use std::error::Error;
+use std::fs;
 use std::process::{self};
 use std::thread;
 use std::time::Duration;
@@ -83,15 +102,24 @@ pub(crate) type BoxError = Box<dyn Error + Send + Sync>;
 
 /// `--help`'s text: the module docs above, from their usage block on.
 const USAGE: &str = "\
-usage: ws-loadgen [SCENARIO...]    scenarios: a, b, c, d, syscalls (default: all)
+usage: ws-loadgen [SCENARIO...]    scenarios: a, b, c, d, syscalls, x16, x16-512, x64k,
+                                   x64k-512, x16-pipe, idle; groups: blocking, async
+                                   (default: all)
 
 environment: LOAD_SECS (seconds per scenario, 10), LOAD_RUNS (runs of each, 1),
 LOAD_STRACE_SECS (the syscall window, 3), LOAD_CLIENT (raw or ws-client),
-LOAD_OURS_PING (seconds: keep-alive for our server), LOAD_TRACER (strace or perf)
+LOAD_OURS_PING (seconds: keep-alive for our server), LOAD_TRACER (strace or perf),
+LOAD_IN_FLIGHT (messages in flight in x16-pipe, 8), LOAD_IDLE_CONNECTIONS (10000),
+LOAD_ASYNC_ARGS (options for async-echo), LOAD_PEER_RUNTIME (multi, current or per-core)
 
-(a) 64 conns x 16 B text; (b) 64 conns x 64 KiB binary; (c) 512 conns, 16 B text
-once a second, for memory per connection; (d) 1,000 conns x 16 B text; syscalls:
-system calls per message under (a) and (b). Each server runs in a child process.";
+Blocking, ours vs tungstenite vs the floor: (a) 64 conns x 16 B text; (b) 64 conns x
+64 KiB binary; (c) 512 conns, 16 B text once a second, for memory per connection;
+(d) 1,000 conns x 16 B text; syscalls: system calls per message under (a) and (b).
+Async, target/release/examples/async-echo vs fastwebsockets vs tokio-tungstenite
+(build the example first): x16 64 conns x 16 B; x16-512 512 conns x 16 B (its peak
+RSS too); x64k 64 conns x 64 KiB; x64k-512 512 conns x 64 KiB; x16-pipe 64 conns x
+16 B with LOAD_IN_FLIGHT messages in flight; idle: KiB per idle connection.
+Each server runs in a child process.";
 
 fn main() {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -133,6 +161,8 @@ pub(crate) fn bench(args: &[String]) -> Result<(), BoxError> {
         Ok(other) => return Err(format!("LOAD_TRACER={other}: expected strace or perf").into()),
     };
     let duration = Duration::from_secs(secs);
+    let in_flight = env_number("LOAD_IN_FLIGHT", 8) as usize;
+    let idle_connections = env_number("LOAD_IDLE_CONNECTIONS", 10_000) as usize;
     let scenarios = [
         Scenario::new("a", "(a) 64 conns × 16 B text", 64, Payload::Text16, None),
         Scenario::new(
@@ -156,33 +186,82 @@ pub(crate) fn bench(args: &[String]) -> Result<(), BoxError> {
             Payload::Text16,
             None,
         ),
+        Scenario::new("x16", "async: 16 B × 64", 64, Payload::Text16, None).on_async(),
+        Scenario::new("x16-512", "async: 16 B × 512", 512, Payload::Text16, None).on_async(),
+        Scenario::new("x64k", "async: 64 KiB × 64", 64, Payload::Binary64K, None).on_async(),
+        Scenario::new(
+            "x64k-512",
+            "async: 64 KiB × 512",
+            512,
+            Payload::Binary64K,
+            None,
+        )
+        .on_async(),
+        Scenario::new(
+            "x16-pipe",
+            "async: 16 B × 64, messages in flight",
+            64,
+            Payload::Text16,
+            None,
+        )
+        .in_flight(in_flight)
+        .on_async(),
+        Scenario::new(
+            "idle",
+            "async: idle connections",
+            idle_connections,
+            Payload::Text16,
+            None,
+        )
+        .idle()
+        .on_async(),
     ];
+    let is_async = |scenario: &Scenario| std::ptr::eq(scenario.group, &ASYNC);
+    let chosen_scenario = |scenario: &Scenario| {
+        if chosen.is_empty() {
+            return true;
+        }
+        chosen.contains(&scenario.key)
+            || (chosen.contains(&"async") && is_async(scenario))
+            || (chosen.contains(&"blocking") && !is_async(scenario))
+    };
 
-    println!("# Load benchmark: ours (ws-server) vs tungstenite 0.30, thread per connection");
+    println!("# Load benchmark: ours (ws-server, async-echo) against its peers");
     println!();
     println!(
-        "{secs} s per scenario, {runs} run(s), client: {}, {} CPUs, load average at start: {}",
+        "{secs} s per scenario, {runs} run(s), client: {}, {} CPUs, load average at start: {}, \
+         open files limit: {}",
         client.name(),
         thread::available_parallelism().map_or(0, |n| n.get()),
         load_average(),
+        open_files_limit(),
     );
     println!();
 
     let mut results = Vec::new();
-    for scenario in scenarios.iter().filter(|scenario| wants(scenario.key)) {
+    for scenario in scenarios
+        .iter()
+        .filter(|scenario| chosen_scenario(scenario))
+    {
         for run in 1..=runs {
             let mut outcomes = Vec::new();
-            for kind in SERVERS {
+            for &kind in scenario.group.servers {
                 eprintln!("load: {} run {run}: {}", scenario.title, kind.name());
                 let server = ServerProcess::start(kind)?;
-                let (outcome, ()) = run_load(&server, scenario, client, |_, _| {
-                    thread::sleep(duration);
-                });
+                let outcome = if scenario.idle {
+                    run_idle(&server, scenario)
+                } else {
+                    run_load(&server, scenario, client, |_, _| {
+                        thread::sleep(duration);
+                    })
+                    .0
+                };
                 eprintln!(
-                    "load:   {:.0} messages/s, {} failures, peak {} KiB",
+                    "load:   {:.0} messages/s, {} failures, peak {} KiB, rss {} KiB",
                     outcome.rate(),
                     outcome.failures,
-                    outcome.after.hwm_kib
+                    outcome.after.hwm_kib,
+                    outcome.after.rss_kib,
                 );
                 outcomes.push(outcome);
             }
@@ -193,19 +272,38 @@ pub(crate) fn bench(args: &[String]) -> Result<(), BoxError> {
             });
         }
     }
-    if !results.is_empty() {
-        print_results(&results, runs);
-        print_goals(&results);
+    for group in [&BLOCKING, &ASYNC] {
+        let of_group: Vec<&Run<'_>> = results
+            .iter()
+            .filter(|result| std::ptr::eq(result.scenario.group, group))
+            .collect();
+        if !of_group.is_empty() {
+            print_results(group, &of_group, runs);
+        }
+    }
+    let blocking: Vec<&Run<'_>> = results
+        .iter()
+        .filter(|result| !is_async(result.scenario))
+        .collect();
+    if !blocking.is_empty() {
+        print_goals(&blocking);
+    }
+    let asynchronous: Vec<&Run<'_>> = results
+        .iter()
+        .filter(|result| is_async(result.scenario))
+        .collect();
+    if !asynchronous.is_empty() {
+        print_async_summary(&asynchronous);
     }
 
     if wants("syscalls") {
         let window = Duration::from_secs(strace_secs);
         for scenario in scenarios
             .iter()
-            .filter(|scenario| scenario.connections == 64)
+            .filter(|scenario| matches!(scenario.key, "a" | "b"))
         {
             let mut counts = Vec::new();
-            for kind in SERVERS {
+            for &kind in scenario.group.servers {
                 eprintln!("load: syscalls {}: {}", scenario.title, kind.name());
                 counts.push(count_syscalls(kind, scenario, client, tracer, window)?);
             }
@@ -213,6 +311,20 @@ pub(crate) fn bench(args: &[String]) -> Result<(), BoxError> {
         }
     }
     Ok(())
+}
+
+/// The soft limit on open files (`ulimit -n`), which the idle scenario's
+/// connections need on both sides.
+pub(crate) fn open_files_limit() -> String {
+    fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            limits
+                .lines()
+                .find(|line| line.starts_with("Max open files"))
+                .and_then(|line| line.split_whitespace().nth(3).map(str::to_owned))
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 pub(crate) fn env_number(name: &str, default: u64) -> u64 {

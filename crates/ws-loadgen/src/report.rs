@@ -6,32 +6,30 @@ use std::time::Duration;
 use crate::scenario::*;
 use crate::syscalls::*;
 
-pub(crate) fn print_results(results: &[Run<'_>], runs: u64) {
-    println!("## Results");
+pub(crate) fn print_results(group: &Group, results: &[&Run<'_>], runs: u64) {
+    let names: Vec<&str> = group.servers.iter().map(|kind| kind.name()).collect();
+    println!("## Results: {}", names.join(", "));
     println!();
     println!(
-        "Ratios are against tungstenite. Peak per connection = (VmHWM at the end of the load \
-         − VmHWM of the idle server) / connections; CPU is the server process's, from \
+        "Peak per connection = (VmHWM at the end of the load − VmHWM of the idle server) / \
+         connections; resident likewise with VmRSS; CPU is the server process's, from \
          /proc/<pid>/stat, over the load."
     );
     println!();
     let mut header = String::from("| scenario | metric |");
     let mut rule = String::from("|---|---|");
-    for kind in SERVERS {
+    for kind in group.servers {
         header.push_str(&format!(" {} |", kind.name()));
         rule.push_str("---:|");
     }
-    for kind in SERVERS
-        .iter()
-        .filter(|kind| **kind != ServerKind::Tungstenite)
-    {
-        header.push_str(&format!(" {}/tungstenite |", kind.name()));
+    for (numerator, denominator) in group.ratios {
+        header.push_str(&format!(" {}/{} |", numerator.name(), denominator.name()));
         rule.push_str("---:|");
     }
     println!("{header}");
     println!("{rule}");
     let mib = |kib: u64| kib as f64 / 1024.0;
-    let metrics: [(&str, Metric); 8] = [
+    let metrics: [(&str, Metric); 9] = [
         ("messages/s", Metric::new(Outcome::rate, 0)),
         (
             "failures",
@@ -67,12 +65,22 @@ pub(crate) fn print_results(results: &[Run<'_>], runs: u64) {
             "peak per connection, KiB",
             Metric::new(Outcome::per_connection_kib, 1),
         ),
+        (
+            "resident per connection at end, KiB",
+            Metric::new(Outcome::resident_per_connection_kib, 1),
+        ),
     ];
     for result in results {
-        let title = match runs {
-            1 => result.scenario.title.to_owned(),
-            _ => format!("{} run {}", result.scenario.title, result.run),
-        };
+        let mut title = result.scenario.title.to_owned();
+        if result.scenario.in_flight > 1 {
+            title.push_str(&format!(" ({} in flight)", result.scenario.in_flight));
+        }
+        if result.scenario.idle {
+            title.push_str(&format!(" ({})", result.scenario.connections));
+        }
+        if runs > 1 {
+            title.push_str(&format!(" run {}", result.run));
+        }
         for (index, (name, metric)) in metrics.iter().enumerate() {
             let mut line = format!(
                 "| {} | {name} |",
@@ -81,12 +89,8 @@ pub(crate) fn print_results(results: &[Run<'_>], runs: u64) {
             for outcome in &result.outcomes {
                 line.push_str(&format!(" {} |", metric.show(outcome)));
             }
-            let base = result.of(ServerKind::Tungstenite);
-            for kind in SERVERS
-                .iter()
-                .filter(|kind| **kind != ServerKind::Tungstenite)
-            {
-                let cell = match (metric.ratio, result.of(*kind), base) {
+            for (numerator, denominator) in group.ratios {
+                let cell = match (metric.ratio, result.of(*numerator), result.of(*denominator)) {
                     (true, Some(outcome), Some(base)) => {
                         ratio((metric.value)(outcome), (metric.value)(base))
                     }
@@ -152,7 +156,7 @@ impl Metric {
     }
 }
 
-pub(crate) fn print_goals(results: &[Run<'_>]) {
+pub(crate) fn print_goals(results: &[&Run<'_>]) {
     println!("## Goals");
     println!();
     for result in results {
@@ -271,4 +275,173 @@ pub(crate) fn load_average() -> String {
                 .join(" ")
         })
         .unwrap_or_default()
+}
+
+/// The async scenarios as issue 10's table (a row per server, messages/s unless the
+/// column says otherwise), its ratios, and its targets, met or missed.
+pub(crate) fn print_async_summary(results: &[&Run<'_>]) {
+    let runs: std::collections::BTreeSet<u64> = results.iter().map(|result| result.run).collect();
+    for run in runs {
+        let find = |key: &str| {
+            results
+                .iter()
+                .find(|result| result.run == run && result.scenario.key == key)
+        };
+        let get = |key: &str, kind: ServerKind, value: &dyn Fn(&Outcome) -> f64| {
+            find(key)
+                .and_then(|result| result.of(kind))
+                .map_or(f64::NAN, value)
+        };
+        let rate = |outcome: &Outcome| outcome.rate();
+        let cpu =
+            |outcome: &Outcome| outcome.cpu_per_message(outcome.cpu.user + outcome.cpu.system);
+        let peak_mib = |outcome: &Outcome| outcome.after.hwm_kib as f64 / 1024.0;
+        let idle_kib = |outcome: &Outcome| outcome.resident_per_connection_kib();
+        let in_flight = find("x16-pipe").map_or(0, |result| result.scenario.in_flight);
+        let idle_count = find("idle").map_or(0, |result| result.scenario.connections);
+        let columns: [Column<'_>; 10] = [
+            ("16 B x 64".into(), "x16", &rate, 0),
+            ("16 B x 512".into(), "x16-512", &rate, 0),
+            ("64 KiB x 64".into(), "x64k", &rate, 0),
+            ("64 KiB x 512".into(), "x64k-512", &rate, 0),
+            ("CPU/msg at 16 B x 64, µs".into(), "x16", &cpu, 2),
+            ("CPU/msg at 16 B x 512, µs".into(), "x16-512", &cpu, 2),
+            (
+                "peak RSS at 512 conns (16 B), MiB".into(),
+                "x16-512",
+                &peak_mib,
+                1,
+            ),
+            (
+                format!("16 B x 64, {in_flight} in flight"),
+                "x16-pipe",
+                &rate,
+                0,
+            ),
+            ("CPU/msg there, µs".into(), "x16-pipe", &cpu, 2),
+            (
+                format!("KiB/conn at {idle_count} idle"),
+                "idle",
+                &idle_kib,
+                1,
+            ),
+        ];
+        println!("## Issue 10's table, run {run}");
+        println!();
+        let mut header = String::from("| server |");
+        let mut rule = String::from("|---|");
+        for (name, ..) in &columns {
+            header.push_str(&format!(" {name} |"));
+            rule.push_str("---:|");
+        }
+        println!("{header}");
+        println!("{rule}");
+        for &kind in ASYNC.servers {
+            let mut line = format!("| {} |", kind.name());
+            for (_, key, value, decimals) in &columns {
+                let value = get(key, kind, value);
+                line.push_str(&format!(" {} |", show(value, *decimals)));
+            }
+            println!("{line}");
+        }
+        for (numerator, denominator) in ASYNC.ratios {
+            let mut line = format!("| {}/{} |", numerator.name(), denominator.name());
+            for (_, key, value, _) in &columns {
+                let cell = ratio(get(key, *numerator, value), get(key, *denominator, value));
+                line.push_str(&format!(" {cell} |"));
+            }
+            println!("{line}");
+        }
+        println!();
+        let ours = ServerKind::AsyncOurs;
+        let fast = ServerKind::FastWebSockets;
+        let tokio_tungstenite = ServerKind::TokioTungstenite;
+        let versus = |key: &str, value: &dyn Fn(&Outcome) -> f64, base: ServerKind| {
+            get(key, ours, value) / get(key, base, value)
+        };
+        let targets: Vec<(String, f64, bool)> = vec![
+            at_least(
+                "16 B x 64 messages/s vs fastwebsockets",
+                versus("x16", &rate, fast),
+                1.1,
+            ),
+            at_most(
+                "16 B x 64 CPU/msg vs fastwebsockets",
+                versus("x16", &cpu, fast),
+                0.9,
+            ),
+            at_least(
+                "16 B x 512 messages/s vs fastwebsockets",
+                versus("x16-512", &rate, fast),
+                1.1,
+            ),
+            at_most(
+                "16 B x 512 CPU/msg vs fastwebsockets",
+                versus("x16-512", &cpu, fast),
+                0.9,
+            ),
+            at_least(
+                "64 KiB x 64 messages/s vs fastwebsockets",
+                versus("x64k", &rate, fast),
+                1.3,
+            ),
+            at_least(
+                "64 KiB x 512 messages/s vs fastwebsockets",
+                versus("x64k-512", &rate, fast),
+                1.3,
+            ),
+            at_least(
+                "16 B x 64 in flight messages/s vs tokio-tungstenite",
+                versus("x16-pipe", &rate, tokio_tungstenite),
+                2.0,
+            ),
+            at_most(
+                "16 B x 64 in flight CPU/msg vs tokio-tungstenite",
+                versus("x16-pipe", &cpu, tokio_tungstenite),
+                0.45,
+            ),
+            at_most(
+                "peak RSS at 512 conns, MiB",
+                get("x16-512", ours, &peak_mib),
+                4.0,
+            ),
+        ];
+        println!("Targets (a target not measured is missed):");
+        println!();
+        for (what, _, met) in &targets {
+            println!("- {what}: {}", if *met { "met" } else { "MISSED" });
+        }
+        println!(
+            "- KiB per idle connection at {idle_count}: {} (no target)",
+            show(get("idle", ours, &idle_kib), 1)
+        );
+        println!();
+    }
+}
+
+/// A column of issue 10's table: its title, the scenario, the value, its decimals.
+type Column<'a> = (String, &'a str, &'a dyn Fn(&Outcome) -> f64, usize);
+
+fn at_least(what: &str, value: f64, goal: f64) -> (String, f64, bool) {
+    (
+        format!("{what} {} (goal >= {goal})", show(value, 2)),
+        value,
+        value >= goal,
+    )
+}
+
+fn at_most(what: &str, value: f64, goal: f64) -> (String, f64, bool) {
+    (
+        format!("{what} {} (goal <= {goal})", show(value, 2)),
+        value,
+        value <= goal,
+    )
+}
+
+fn show(value: f64, decimals: usize) -> String {
+    if value.is_finite() {
+        format!("{value:.decimals$}")
+    } else {
+        "n/a".to_owned()
+    }
 }

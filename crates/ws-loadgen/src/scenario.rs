@@ -16,7 +16,43 @@ pub(crate) struct Scenario {
     pub(crate) payload: Payload,
     /// `None`: the next message as soon as the echo is back; `Some`: one per period.
     pub(crate) period: Option<Duration>,
+    /// Messages each connection keeps in flight (1: send, wait for the echo, repeat).
+    pub(crate) in_flight: usize,
+    /// Connections opened, echoed once, then left idle: only memory is measured.
+    pub(crate) idle: bool,
+    /// The servers it runs against, in the order of the report's columns.
+    pub(crate) group: &'static Group,
 }
+
+/// Servers compared with one another, and the ratios the report shows.
+#[derive(Debug)]
+pub(crate) struct Group {
+    pub(crate) servers: &'static [ServerKind],
+    /// (numerator, denominator) pairs.
+    pub(crate) ratios: &'static [(ServerKind, ServerKind)],
+}
+
+/// Thread-per-connection blocking servers: ours, tungstenite's, and the floor.
+pub(crate) const BLOCKING: Group = Group {
+    servers: &[ServerKind::Ours, ServerKind::Tungstenite, ServerKind::Floor],
+    ratios: &[
+        (ServerKind::Ours, ServerKind::Tungstenite),
+        (ServerKind::Floor, ServerKind::Tungstenite),
+    ],
+};
+
+/// Async servers on tokio: our `async-echo` example and the two peers of issue 10.
+pub(crate) const ASYNC: Group = Group {
+    servers: &[
+        ServerKind::AsyncOurs,
+        ServerKind::FastWebSockets,
+        ServerKind::TokioTungstenite,
+    ],
+    ratios: &[
+        (ServerKind::AsyncOurs, ServerKind::FastWebSockets),
+        (ServerKind::AsyncOurs, ServerKind::TokioTungstenite),
+    ],
+};
 
 impl Scenario {
     pub(crate) fn new(
@@ -32,7 +68,28 @@ impl Scenario {
             connections,
             payload,
             period,
+            in_flight: 1,
+            idle: false,
+            group: &BLOCKING,
         }
+    }
+
+    /// The same scenario against the async servers.
+    pub(crate) fn on_async(mut self) -> Scenario {
+        self.group = &ASYNC;
+        self
+    }
+
+    /// `in_flight` messages in flight per connection.
+    pub(crate) fn in_flight(mut self, in_flight: usize) -> Scenario {
+        self.in_flight = in_flight.max(1);
+        self
+    }
+
+    /// Connections that echo once and then stay idle.
+    pub(crate) fn idle(mut self) -> Scenario {
+        self.idle = true;
+        self
     }
 }
 
@@ -75,11 +132,11 @@ pub(crate) enum ServerKind {
     Ours,
     Tungstenite,
     Floor,
+    /// `target/release/examples/async-echo`, the facade's example, run as it is.
+    AsyncOurs,
+    FastWebSockets,
+    TokioTungstenite,
 }
-
-/// The servers each scenario runs against, in the order of the report's columns.
-pub(crate) const SERVERS: [ServerKind; 3] =
-    [ServerKind::Ours, ServerKind::Tungstenite, ServerKind::Floor];
 
 impl ServerKind {
     pub(crate) fn name(self) -> &'static str {
@@ -87,11 +144,14 @@ impl ServerKind {
             ServerKind::Ours => "ours",
             ServerKind::Tungstenite => "tungstenite",
             ServerKind::Floor => "floor",
+            ServerKind::AsyncOurs => "ours-async",
+            ServerKind::FastWebSockets => "fastwebsockets",
+            ServerKind::TokioTungstenite => "tokio-tungstenite",
         }
     }
 }
 
-/// One run of a scenario: an outcome per server, in the order of [`SERVERS`].
+/// One run of a scenario: an outcome per server, in the order of its group's servers.
 #[derive(Debug)]
 pub(crate) struct Run<'a> {
     pub(crate) scenario: &'a Scenario,
@@ -101,7 +161,12 @@ pub(crate) struct Run<'a> {
 
 impl Run<'_> {
     pub(crate) fn of(&self, kind: ServerKind) -> Option<&Outcome> {
-        let at = SERVERS.iter().position(|server| *server == kind)?;
+        let at = self
+            .scenario
+            .group
+            .servers
+            .iter()
+            .position(|server| *server == kind)?;
         self.outcomes.get(at)
     }
 }
@@ -151,6 +216,11 @@ impl Outcome {
             return f64::NAN;
         }
         time.as_secs_f64() * 1e6 / self.messages.max(1) as f64
+    }
+
+    /// Resident memory per connection in KiB at the end: its growth over the idle server.
+    pub(crate) fn resident_per_connection_kib(&self) -> f64 {
+        self.after.rss_kib.saturating_sub(self.idle.rss_kib) as f64 / self.connections as f64
     }
 
     /// Peak memory per connection in KiB: the peak's growth over the idle server.

@@ -15,6 +15,7 @@ use ws_server::Server;
 use ws_server::ServerHandle;
 use ws_stream::Message;
 
+use crate::serve_async::{Peer, serve_peer};
 use crate::{BoxError, option};
 
 pub(crate) fn serve(args: &[String], kind: &str) -> Result<(), BoxError> {
@@ -24,7 +25,15 @@ pub(crate) fn serve(args: &[String], kind: &str) -> Result<(), BoxError> {
         "ours" => serve_ours().map(|handle| (handle.local_addr().port(), Some(handle)))?,
         "tungstenite" => (serve_threads(tungstenite_echo)?, None),
         "floor" => (serve_threads(floor_echo)?, None),
-        other => return Err(format!("--serve {other}: expected ours or tungstenite").into()),
+        "fastwebsockets" => (serve_peer(Peer::FastWebSockets)?, None),
+        "tokio-tungstenite" => (serve_peer(Peer::TokioTungstenite)?, None),
+        other => {
+            return Err(format!(
+                "--serve {other}: expected ours, tungstenite, floor, fastwebsockets or \
+                 tokio-tungstenite"
+            )
+            .into());
+        }
     };
     let partial = port_file.with_extension("partial");
     fs::write(&partial, port.to_string())?;

@@ -2,6 +2,7 @@
 //! `AsyncRead + AsyncWrite` stream and the [`Connection`], and sleeps on tokio's timer
 //! until its deadline. No protocol decision is made here.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::io;
@@ -15,13 +16,24 @@ use ::tokio::time::Sleep;
 use ws_frame::CloseCode;
 
 use crate::driver::{is_reset, lock};
-use crate::proto::{CloseRequest, Connection, Event, Transport};
+use crate::proto::{CloseRequest, Connection, Event, SpareBuffers, Transport};
 use crate::{CloseFrame, Config, Error, Message, MessageKind, PreparedMessage, Result, Role};
 
 /// How many pings and pongs a send keeps for [`AsyncStream::recv_event`] while the
 /// application does not read; older ones are dropped (every ping is answered all the
 /// same), so a peer that pings a connection nobody reads cannot grow its memory.
 const MAX_HELD_CONTROL: usize = 16;
+
+/// How many queued bytes a receive writes before it reads more: below this, replies
+/// wait until no more input is ready, so that pipelined messages share one write.
+const FLUSH_AT: usize = 64 << 10;
+
+thread_local! {
+    /// The buffers that connections polled on this thread gave back when they went
+    /// quiet, for the next one to read and write with: a busy thread allocates no buffer
+    /// per message, and idle connections hold none.
+    static SPARE: RefCell<SpareBuffers> = const { RefCell::new(SpareBuffers::new()) };
+}
 
 /// A WebSocket connection over a tokio `AsyncRead + AsyncWrite` stream (a
 /// `TcpStream`, a TLS stream, a `DuplexStream`).
@@ -69,6 +81,35 @@ const MAX_HELD_CONTROL: usize = 16;
 /// do the next send and receive. As a [`Sink`](futures_sink::Sink), `poll_ready` waits
 /// until nothing is pending, so any message fits.
 ///
+/// # Batched replies
+///
+/// [`AsyncStream::feed`] queues a message without writing it. A receive writes what
+/// is queued once no more input is ready (the messages already read are handed out
+/// first, and a read finds nothing), or at once when 64 KiB or more are queued, so
+/// that the replies to pipelined messages cost one write:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use ws_stream::{AsyncStream, Role};
+/// # let (a, _b) = tokio::io::duplex(4096);
+/// # let mut ws = AsyncStream::new(a, Role::Server);
+/// # let echo = async {
+/// while let Ok(message) = ws.recv().await {
+///     // Goes out with the next `recv`, along with any other reply queued by then.
+///     ws.feed(&message).await?;
+/// }
+/// # Ok::<(), ws_stream::Error>(())
+/// # };
+/// # drop(echo);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Fed bytes go out with the next receive, send, [`flush`](AsyncStream::flush) or
+/// close, or when a feed needs their room; none of them goes out while the
+/// application does something else.
+///
 /// # Pings while only sending
 ///
 /// Every send also takes in what the peer sent, without waiting for it, so pings are
@@ -80,8 +121,10 @@ const MAX_HELD_CONTROL: usize = 16;
 /// # Idle connections
 ///
 /// When a read finds nothing to read and nothing waits to be written, the connection
-/// gives its buffers back ([`Connection::release_buffers`]), so an idle connection
-/// holds none.
+/// gives its buffers back ([`Connection::release_buffers_to`]), so an idle connection
+/// holds none. They go to a spare slot of the thread, one read and one write buffer,
+/// for the next connection it polls: a busy thread reuses them instead of allocating
+/// buffers for each message.
 #[derive(Debug)]
 pub struct AsyncStream<S> {
     io: S,
@@ -146,6 +189,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
     pub async fn send(&mut self, message: &Message) -> Result<()> {
         self.send_with(message.len(), |conn| conn.send(message))
             .await
+    }
+
+    /// Queues a message without writing it, waiting (writing) only while the write
+    /// buffer has no room for it; see [Batched replies](AsyncStream#batched-replies)
+    /// for when its bytes go out. Cancel-safe: a dropped feed has queued its message
+    /// whole or not at all. Unlike a send, it does not take in what the peer sent: the
+    /// next receive does.
+    pub async fn feed(&mut self, message: &Message) -> Result<()> {
+        let mut queue = Some(|conn: &mut Connection| conn.send(message));
+        poll_fn(|cx| self.poll_feed_with(cx, message.len(), &mut queue)).await
     }
 
     /// Sends a text message.
@@ -292,6 +345,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
     ) -> Poll<Result<()>> {
         ready!(self.poll_room_for(cx, len))?;
         if let Some(queue) = queue.take() {
+            self.reuse_buffers();
             queue(&mut self.conn)?;
             // Taken in after the message is queued, so that a reply to what came
             // before a violation goes out ahead of the Close the violation earns.
@@ -299,7 +353,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
         }
         match self.poll_write_pending(cx) {
             Poll::Pending => Poll::Ready(Ok(())),
-            written => written,
+            Poll::Ready(Ok(())) => {
+                self.rest();
+                Poll::Ready(Ok(()))
+            }
+            failed => failed,
+        }
+    }
+
+    /// Queues with `queue` once `len` more bytes fit, writing only to make room.
+    fn poll_feed_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        len: usize,
+        queue: &mut Option<impl FnOnce(&mut Connection) -> Result<()>>,
+    ) -> Poll<Result<()>> {
+        while !self.conn.fits(len) {
+            ready!(self.poll_write_pending(cx))?;
+        }
+        if let Some(queue) = queue.take() {
+            self.reuse_buffers();
+            queue(&mut self.conn)?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Takes the thread's spare buffers for those the connection lacks.
+    fn reuse_buffers(&mut self) {
+        SPARE.with_borrow_mut(|spare| self.conn.reuse_buffers(spare));
+    }
+
+    /// The connection has read all there was and written all it had: its buffers go
+    /// to the thread's spare slot (or back to the allocator when that is full).
+    fn rest(&mut self) {
+        if self.conn.pending().is_empty() {
+            SPARE.with_borrow_mut(|spare| self.conn.release_buffers_to(spare));
         }
     }
 
@@ -332,16 +420,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
                 Some(Ok(event)) => {
                     // A pong goes out now, or with the next call; the event in hand is
                     // the caller's even if the write fails, which the next call reports.
-                    let _ = self.poll_write_pending(cx);
+                    // A message leaves fed replies queued: more input may be ready.
+                    if !matches!(event, Event::Message(_)) {
+                        let _ = self.poll_write_pending(cx);
+                    }
                     return Poll::Ready(Ok(event));
                 }
                 Some(Err(error)) => return Poll::Ready(Err(error)),
                 None if self.report.is_some() => {}
                 None => {
-                    if let Poll::Ready(Err(error)) = self.poll_write_pending(cx) {
+                    // Replies wait while more input is ready (up to FLUSH_AT bytes), so
+                    // that pipelined messages are answered with one write.
+                    if self.conn.buffered_amount() >= FLUSH_AT
+                        && let Poll::Ready(Err(error)) = self.poll_write_pending(cx)
+                    {
                         return Poll::Ready(Err(error));
                     }
-                    ready!(self.poll_fill(cx))?;
+                    if let Poll::Ready(filled) = self.poll_fill(cx) {
+                        filled?;
+                        continue;
+                    }
+                    return match self.poll_write_pending(cx) {
+                        Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+                        Poll::Ready(Ok(())) => {
+                            self.rest();
+                            Poll::Pending
+                        }
+                        Poll::Pending => Poll::Pending,
+                    };
                 }
             }
         }
@@ -399,14 +505,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
     }
 
     /// Reads once into the connection, or acts on a timer that is due. Pending when
-    /// neither has anything; the buffers are given back then if nothing is pending.
+    /// neither has anything.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.poll_timer(cx).is_ready() {
             return Poll::Ready(Ok(()));
         }
+        self.reuse_buffers();
         let mut buf = ReadBuf::new(self.conn.read_buffer());
         let read = Pin::new(&mut self.io).poll_read(cx, &mut buf);
         let n = buf.filled().len();
+        if read.is_pending() {
+            if let Some(request) = &self.close_request {
+                request.register(cx.waker());
+                // A request made before the registration woke nobody: act on it.
+                if request.requested().is_some() && !self.conn.is_ended() {
+                    return Poll::Ready(Ok(()));
+                }
+            }
+            return Poll::Pending;
+        }
         let now = Instant::now();
         match read {
             Poll::Ready(Ok(())) if n == 0 => self.conn.transport_ended(now),
@@ -417,19 +534,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
                 self.conn.transport_failed(now);
                 return Poll::Ready(Err(Error::Io(error)));
             }
-            Poll::Pending => {
-                if let Some(request) = &self.close_request {
-                    request.register(cx.waker());
-                    // A request made before the registration woke nobody: act on it.
-                    if request.requested().is_some() && !self.conn.is_ended() {
-                        return Poll::Ready(Ok(()));
-                    }
-                }
-                if self.conn.pending().is_empty() {
-                    self.conn.release_buffers();
-                }
-                return Poll::Pending;
-            }
+            Poll::Pending => return Poll::Pending,
         }
         Poll::Ready(Ok(()))
     }
@@ -440,16 +545,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
         let Some(deadline) = self.conn.poll_timeout() else {
             return Poll::Pending;
         };
-        if deadline > Instant::now() {
-            let deadline = ::tokio::time::Instant::from_std(deadline);
-            let timer = self
-                .timer
-                .get_or_insert_with(|| Box::pin(::tokio::time::sleep_until(deadline)));
-            if timer.deadline() != deadline {
-                timer.as_mut().reset(deadline);
-            }
-            ready!(timer.as_mut().poll(cx));
+        let now = Instant::now();
+        if deadline <= now {
+            self.conn.handle_timeout(now);
+            return Poll::Ready(());
         }
+        let deadline = ::tokio::time::Instant::from_std(deadline);
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(::tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        ready!(timer.as_mut().poll(cx));
         self.conn.handle_timeout(Instant::now());
         Poll::Ready(())
     }

@@ -717,6 +717,33 @@ impl Connection {
         }
     }
 
+    /// Like [`Connection::release_buffers`], but the read and write buffers go into
+    /// `spare` (each when its slot there is empty) instead of to the allocator, for the
+    /// next connection to [reuse](Connection::reuse_buffers): a driver keeps one per
+    /// thread, so that a busy thread allocates no buffer per message while idle
+    /// connections still hold none.
+    pub fn release_buffers_to(&mut self, spare: &mut SpareBuffers) {
+        if spare.read.is_empty()
+            && let Some(buf) = self.receiver.take_buffer()
+            && buf.len() <= SpareBuffers::MAX_READ
+        {
+            spare.read = buf;
+        }
+        if spare.write.capacity() == 0
+            && let Some(buf) = self.sender.take_buffer()
+        {
+            spare.write = buf;
+        }
+        self.release_buffers();
+    }
+
+    /// Takes `spare`'s buffers for whichever of its own the connection lacks; see
+    /// [`Connection::release_buffers_to`].
+    pub fn reuse_buffers(&mut self, spare: &mut SpareBuffers) {
+        self.receiver.adopt_buffer(&mut spare.read);
+        self.sender.adopt_buffer(&mut spare.write);
+    }
+
     /// The peer's Close arrived (our answer is queued): the connection is over.
     fn peer_closed(&mut self, step: &Step) {
         let frame = match self.receiver.close_body(step) {
@@ -955,5 +982,34 @@ impl CloseRequest {
             Some(known) if known.will_wake(waker) => {}
             _ => *slot = Some(waker.clone()),
         }
+    }
+}
+
+/// Read and write buffers that idle connections gave back, for the next connection to
+/// use instead of allocating its own; see [`Connection::release_buffers_to`]. It holds
+/// at most one of each, the read buffer at most [`SpareBuffers::MAX_READ`] bytes and
+/// the write buffer what a sender keeps between messages (64 KiB and a header).
+#[derive(Debug, Default)]
+pub struct SpareBuffers {
+    read: Vec<u8>,
+    write: Vec<u8>,
+}
+
+impl SpareBuffers {
+    /// The largest read buffer kept: one grown for 64 KiB messages fits, so that
+    /// connections echoing them do not grow a buffer anew for each.
+    pub const MAX_READ: usize = 256 << 10;
+
+    /// None kept yet.
+    pub const fn new() -> SpareBuffers {
+        SpareBuffers {
+            read: Vec::new(),
+            write: Vec::new(),
+        }
+    }
+
+    /// The heap bytes kept.
+    pub fn capacity(&self) -> usize {
+        self.read.capacity() + self.write.capacity()
     }
 }

@@ -70,7 +70,7 @@ mod keepalive;
 mod recv;
 mod send;
 
-pub use connection::{CloseRequest, Connection, Stats, Transport};
+pub use connection::{CloseRequest, Connection, SpareBuffers, Stats, Transport};
 pub use keepalive::{Keepalive, Timer};
 pub use recv::{Event, Incoming, Receiver};
 pub use send::{ControlPayload, MaskKeySource, PreparedMessage, Reply, Sender};

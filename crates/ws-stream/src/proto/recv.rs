@@ -93,6 +93,8 @@ pub struct Receiver {
     end: usize,
     offered: usize,
     grow: bool,
+    /// The largest read since the buffer was last drained: a grown buffer is kept
+    /// while messages are large, even when a message's last read is short.
     last_read: usize,
     frame: Option<PayloadState>,
     message: Option<MessageState>,
@@ -202,15 +204,19 @@ impl Receiver {
     ///
     /// Starts at 4 KiB and doubles, up to the configured `max_read_buffer`, after a
     /// read fills it, so that idle connections stay small and busy ones read in
-    /// large chunks; it returns to 4 KiB once drained after a small read.
+    /// large chunks; it returns to 4 KiB once drained after only small reads.
     pub fn buffer_mut(&mut self) -> &mut [u8] {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
             // A buffer grown for a burst goes back to its small size once the reads are
             // small again, so a connection that once saw large messages idles light.
-            if self.buf.len() > INITIAL_READ_BUFFER && self.last_read <= SMALL_READ {
-                self.buf = Vec::new();
+            // Decided once per drain: a buffer not read into since is kept.
+            if self.last_read > 0 {
+                if self.buf.len() > INITIAL_READ_BUFFER && self.last_read <= SMALL_READ {
+                    self.buf = Vec::new();
+                }
+                self.last_read = 0;
             }
         }
         if self.buf.is_empty() {
@@ -238,7 +244,7 @@ impl Receiver {
         let n = n.min(self.buf.len() - self.end);
         self.end += n;
         self.grow = n == self.offered && 2 * n >= self.buf.len();
-        self.last_read = n;
+        self.last_read = self.last_read.max(n);
     }
 
     /// Copies `bytes` in: for drivers that cannot read into [`Receiver::buffer_mut`].
@@ -252,7 +258,7 @@ impl Receiver {
             room[..n].copy_from_slice(&bytes[..n]);
             self.end += n;
             self.grow = n == self.offered;
-            self.last_read = n;
+            self.last_read = self.last_read.max(n);
             bytes = &bytes[n..];
         }
     }
@@ -283,6 +289,27 @@ impl Receiver {
         self.inflated = Vec::new();
         if let Some(inflater) = &mut self.inflater {
             inflater.release();
+        }
+    }
+
+    /// The read buffer, when it holds nothing undecoded, for another receiver to
+    /// [adopt](Receiver::adopt_buffer); this one allocates anew when it next reads.
+    pub(crate) fn take_buffer(&mut self) -> Option<Vec<u8>> {
+        if self.start != self.end || self.buf.is_empty() {
+            return None;
+        }
+        self.start = 0;
+        self.end = 0;
+        Some(std::mem::take(&mut self.buf))
+    }
+
+    /// Reads into `buf` (taking it, leaving it empty) if this receiver has no buffer.
+    /// What `buf` held before is never read: only the bytes filled after are.
+    pub(crate) fn adopt_buffer(&mut self, buf: &mut Vec<u8>) {
+        if self.buf.is_empty() {
+            self.buf = std::mem::take(buf);
+            self.start = 0;
+            self.end = 0;
         }
     }
 

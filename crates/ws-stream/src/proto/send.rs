@@ -355,6 +355,27 @@ impl Sender {
         }
     }
 
+    /// The write buffer, when nothing waits in it, for another sender to
+    /// [adopt](Sender::adopt_buffer).
+    pub(crate) fn take_buffer(&mut self) -> Option<Vec<u8>> {
+        if !self.pending().is_empty() || self.out.capacity() == 0 {
+            return None;
+        }
+        self.written = 0;
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        Some(out)
+    }
+
+    /// Queues into `buf`'s storage (taking it) if this sender has none.
+    pub(crate) fn adopt_buffer(&mut self, buf: &mut Vec<u8>) {
+        if self.out.capacity() == 0 {
+            self.out = std::mem::take(buf);
+            self.out.clear();
+            self.written = 0;
+        }
+    }
+
     /// Moves the pending bytes into `into` (which must be empty), as if written: for a
     /// driver that writes outside the lock it holds the sender under.
     pub fn take_pending(&mut self, into: &mut Vec<u8>) {

@@ -650,3 +650,140 @@ async fn the_echo_of_a_message_goes_out_before_the_close_for_the_violation_behin
     let close = read_frame(&mut peer).await;
     assert_eq!(close.close_code(), Some(1002));
 }
+
+/// A transport that counts the writes that moved bytes.
+#[derive(Debug)]
+struct CountingWrites<S> {
+    inner: S,
+    writes: usize,
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for CountingWrites<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for CountingWrites<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = written
+            && n > 0
+        {
+            self.writes += 1;
+        }
+        written
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test]
+async fn fed_replies_to_pipelined_messages_go_out_in_fewer_writes_than_messages() {
+    const PIPELINED: usize = 8;
+    let (ours, mut peer) = tokio::io::duplex(1 << 16);
+    let counting = CountingWrites {
+        inner: ours,
+        writes: 0,
+    };
+    let mut ws = AsyncStream::new(counting, Role::Server);
+    let sent: Vec<Vec<u8>> = (0..PIPELINED)
+        .map(|i| format!("message {i}").into_bytes())
+        .collect();
+    let pipelined: Vec<u8> = sent
+        .iter()
+        .flat_map(|payload| peer_frame(Role::Server, TEXT, true, payload))
+        .collect();
+    peer.write_all(&pipelined).await.unwrap();
+    for payload in &sent {
+        let message = ws.recv().await.unwrap();
+        assert_eq!(message.as_bytes(), &payload[..]);
+        ws.feed(&message).await.unwrap();
+    }
+    // Fed, not written: the receives handed out messages already read.
+    assert_eq!(ws.get_ref().writes, 0);
+    assert!(ws.buffered_amount() > 0);
+    // The next receive finds no more input and writes every reply.
+    assert!(poll_once(pin!(ws.recv())).is_pending());
+    let writes = ws.get_ref().writes;
+    assert!(
+        (1..PIPELINED).contains(&writes),
+        "{writes} writes for {PIPELINED} replies"
+    );
+    assert_eq!(ws.buffered_amount(), 0);
+    let mut echoed = Vec::new();
+    while echoed.len() < PIPELINED {
+        echoed.push(read_frame(&mut peer).await);
+    }
+    for (frame, payload) in echoed.iter().zip(&sent) {
+        assert_eq!((frame.opcode, &frame.payload), (TEXT, payload));
+    }
+}
+
+#[tokio::test]
+async fn fed_bytes_wait_for_room_and_a_send_writes_them() {
+    let (ours, mut peer) = tokio::io::duplex(1 << 16);
+    let mut ws = AsyncStream::new(ours, Role::Server);
+    ws.feed(&Message::text("first")).await.unwrap();
+    assert!(ws.buffered_amount() > 0);
+    ws.send(&Message::text("second")).await.unwrap();
+    assert_eq!(ws.buffered_amount(), 0);
+    let first = read_frame(&mut peer).await;
+    let second = read_frame(&mut peer).await;
+    assert_eq!(first.payload, b"first");
+    assert_eq!(second.payload, b"second");
+}
+
+#[test]
+fn buffers_a_quiet_connection_gives_back_serve_the_next_one() {
+    use std::time::Instant;
+    use ws_stream::proto::{Connection, SpareBuffers};
+
+    let now = Instant::now();
+    let mut spare = SpareBuffers::new();
+    let mut first = Connection::new(Role::Server, &Config::default(), now);
+    let mut second = Connection::new(Role::Server, &Config::default(), now);
+    first.receive(&peer_frame(Role::Server, TEXT, true, b"one"), now);
+    assert!(first.poll_event().unwrap().is_some());
+    first.send(&Message::text("one")).unwrap();
+    let written = first.pending().len();
+    first.advance(written);
+    first.release_buffers_to(&mut spare);
+    assert_eq!(first.buffer_capacity(), 0);
+    let kept = spare.capacity();
+    assert!(kept > 0);
+    second.reuse_buffers(&mut spare);
+    assert_eq!((spare.capacity(), second.buffer_capacity()), (0, kept));
+    // Only what the second connection reads is there to decode.
+    let frame = peer_frame(Role::Server, TEXT, true, b"two");
+    second.read_buffer()[..frame.len()].copy_from_slice(&frame);
+    second.filled(frame.len(), now);
+    match second.poll_event().unwrap() {
+        Some(ws_stream::proto::Incoming::Message(message)) => {
+            assert_eq!(message.as_bytes(), b"two");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(second.poll_event().unwrap().is_none());
+    assert_eq!(second.buffer_capacity(), kept);
+}
