@@ -70,7 +70,8 @@
 //!
 //! - `tokio` (off by default): the async layers on tokio, ws-stream's `AsyncStream`
 //!   (cancel-safe `recv`, `send` with backpressure, `Stream` and `Sink`, split halves),
-//!   ws-client's `connect_async` and ws-server's `accept_async`. The example
+//!   ws-client's `connect_async`, ws-server's `accept_async` and `AsyncServer`, and
+//!   ws-tls' `connect_async` and `AsyncTlsAcceptor` for `wss://` on tokio. The example
 //!   `async-echo` (`cargo build --release --example async-echo`) uses them; the
 //!   facade's dev-dependencies enable the feature for its examples and tests, so the
 //!   command needs no flag, and the default build of the library never compiles tokio.
