@@ -99,6 +99,42 @@ async fn async_client_against_async_server() {
     server.shutdown().await;
 }
 
+/// The steps by hand: a TCP connection of our own, `wrap_async` for TLS, then
+/// ws-client's `handshake_async` over it.
+#[tokio::test]
+async fn wrap_async_then_handshake_async_over_a_connection_of_our_own() {
+    let server = async_echo_server(ServerConfig::default()).await;
+    let steps = async {
+        let tcp = tokio::net::TcpStream::connect(server.local_addr())
+            .await
+            .unwrap();
+        let tls = connector().wrap_async("localhost", tcp).await.unwrap();
+        assert_eq!(tls.alpn_protocol(), Some(&b"http/1.1"[..]));
+        let url = async_url(&server, "/echo");
+        let (mut ws, _) = ws_client::handshake_async(tls, url, &ClientConfig::default())
+            .await
+            .unwrap();
+        ws.send_text("by hand").await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Message::text("by hand"));
+        ws.close().await.unwrap();
+    };
+    tokio::time::timeout(HANG, steps).await.unwrap();
+    let error = connector()
+        .wrap_async(
+            "not a name!",
+            tokio::net::TcpStream::connect(server.local_addr())
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidServerName(name) if name == "not a name!"),
+        "{error:?}"
+    );
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn async_client_against_blocking_server() {
     let server = echo_server(ServerConfig::default());
