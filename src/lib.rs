@@ -72,10 +72,15 @@
 //!   (cancel-safe `recv`, `send` with backpressure, `Stream` and `Sink`, split halves),
 //!   ws-client's `connect_async`, ws-server's `AsyncServer` (routes with async
 //!   handlers, pages, checks, limits, graceful shutdown, `AsyncBroadcast`; re-exported
-//!   here as `AsyncServer`) and `accept_async`. The example
+//!   here as `AsyncServer`) and `accept_async`, and ws-tls' `connect_async` and
+//!   `AsyncTlsAcceptor` for `wss://` on tokio. The example
 //!   `async-echo` (`cargo build --release --example async-echo`) uses them; the
 //!   facade's dev-dependencies enable the feature for its examples and tests, so the
 //!   command needs no flag, and the default build of the library never compiles tokio.
+//! - `hyper` (off by default, implies `tokio`): `server::upgrade_hyper`, WebSocket
+//!   upgrades inside a hyper 1 server, or an axum one: the example `axum-echo` (`cargo
+//!   run --example axum-echo`) serves `/echo` from an axum router that way. hyper and
+//!   axum never enter the default build.
 #![forbid(unsafe_code)]
 
 // Inlined, so that each layer's items have pages in this crate's docs: links to them

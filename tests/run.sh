@@ -22,6 +22,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 tests/doc-links.sh
 cargo clippy -p ws-tls --no-default-features --features client -- -D warnings
 cargo clippy -p ws-tls --no-default-features --features server -- -D warnings
+cargo clippy -p ws-tls --no-default-features --features tokio -- -D warnings
+cargo clippy -p ws-tls --no-default-features --features client,tokio -- -D warnings
+cargo clippy -p ws-tls --no-default-features --features server,tokio -- -D warnings
 # The facade's dev-dependencies turn the layers' `tokio` features on here too, so this
 # runs the async drivers' tests as well.
 cargo test --workspace

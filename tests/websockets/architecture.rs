@@ -32,17 +32,34 @@ fn allowed_external(krate: &str) -> &'static [&'static str] {
             "futures-core",
             "futures-sink",
         ],
-        "ws-server" => &["getrandom", "tokio"],
+        // hyper and hyper-util only behind the `hyper` feature, for upgrades inside a
+        // hyper 1 server.
+        "ws-server" => &["getrandom", "tokio", "hyper", "hyper-util"],
         // base64 for `Proxy-Authorization`, compiled in already through ws-handshake.
         "ws-client" => &["getrandom", "base64", "tokio"],
-        "ws-tls" => &["rustls", "webpki-roots", "rustls-pki-types"],
+        // tokio and tokio-rustls (rustls' own tokio adapter, on the same rustls and
+        // `ring` provider) only behind the `tokio` feature, for wss on tokio.
+        "ws-tls" => &[
+            "rustls",
+            "webpki-roots",
+            "rustls-pki-types",
+            "tokio",
+            "tokio-rustls",
+        ],
         _ => &[],
     }
 }
 
 /// Allowed runtime dependencies that must stay optional (behind a cargo feature, off
 /// by default), so that the default build never compiles them.
-const OPTIONAL_ONLY: &[&str] = &["tokio", "futures-core", "futures-sink"];
+const OPTIONAL_ONLY: &[&str] = &[
+    "tokio",
+    "futures-core",
+    "futures-sink",
+    "tokio-rustls",
+    "hyper",
+    "hyper-util",
+];
 
 /// Workspace members that are tools for this repository, not layers: never published,
 /// free in their dependencies (they compare us with peers), and depended on by no crate.

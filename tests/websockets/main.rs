@@ -1,9 +1,10 @@
 //! The facade's integration tests: layering, the README, real peers, and the
-//! async echo example.
+//! async echo and axum examples.
 #![allow(clippy::unwrap_used)]
 
 mod architecture;
 mod async_echo;
 mod async_server;
+mod axum_echo;
 mod hostile;
 mod interop;

@@ -84,7 +84,8 @@
 //!
 //! - `tokio` (off by default): `connect_async`, `connect_async_with` and
 //!   `handshake_async`, the same URLs, config, proxy and redirects on tokio, answering
-//!   ws-stream's `AsyncStream`. It enables ws-stream's `tokio` feature.
+//!   ws-stream's `AsyncStream`; `connect_async_via` with an `AsyncConnector` for a
+//!   layer such as TLS. It enables ws-stream's `tokio` feature.
 //!
 //! The crate depends on `ws-handshake` and `ws-stream`, and on `base64` for proxy
 //! credentials (already compiled in through `ws-handshake`).
@@ -111,7 +112,9 @@ mod tcp;
 mod url;
 
 #[cfg(feature = "tokio")]
-pub use async_connect::{connect_async, connect_async_with, handshake_async};
+pub use async_connect::{
+    AsyncConnector, connect_async, connect_async_via, connect_async_with, handshake_async,
+};
 pub use client::Client;
 pub use config::ClientConfig;
 pub use connect::{connect, connect_via, connect_with};

@@ -80,6 +80,8 @@ mod broadcast;
 mod config;
 mod error;
 mod handshake;
+#[cfg(feature = "hyper")]
+mod hyper_upgrade;
 mod request;
 mod routes;
 mod server;
@@ -95,6 +97,8 @@ pub use broadcast::{Broadcast, Member};
 pub use config::ServerConfig;
 pub use error::{Error, HandlerResult};
 pub use handshake::{accept, accept_with};
+#[cfg(feature = "hyper")]
+pub use hyper_upgrade::{HyperRefusal, HyperStream, HyperUpgrade, upgrade_hyper};
 pub use request::{Accept, HttpResponse, Request};
 pub use server::{Acceptor, Plain, Server, ServerHandle};
 pub use ws_handshake::Rejection;

@@ -93,6 +93,12 @@ impl Connector {
         Ok(stream)
     }
 
+    /// The rustls configuration every connection of this connector uses.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn rustls_config(&self) -> &Arc<rustls::ClientConfig> {
+        &self.config
+    }
+
     /// Runs the TLS handshake over a TCP connection you opened, for `server_name`.
     pub fn wrap(&self, server_name: &str, tcp: TcpStream) -> Result<TlsStream, Error> {
         let name = ServerName::try_from(server_name.to_owned())

@@ -39,6 +39,10 @@
 //!   [`ws_server::Server`] through [`server`].
 //! - [`TlsStream`] is the session, splittable for a reading and a writing thread;
 //!   [`MaybeTlsStream`] is TLS or plain TCP, as the URL says.
+//! - With the `tokio` feature: `connect_async` and `connect_async_with` for the async
+//!   client (the same proxy and redirects, over ws-client's `connect_async_via`),
+//!   `AsyncTlsAcceptor` for ws-server's `AsyncServer` through `async_server`, and
+//!   `AsyncTlsStream`, `AsyncMaybeTlsStream` as their streams.
 //! - [`Error`] names the failures people meet: unknown issuer, name mismatch,
 //!   expired certificate, handshake refused, a peer that does not speak TLS, a
 //!   handshake that timed out, connection reset.
@@ -52,8 +56,24 @@
 //!   ws-client.
 //! - `server` (default): [`TlsAcceptor`] and [`server()`], on ws-server.
 //!
+//! - `tokio` (off by default): wss on tokio for the async client and server of
+//!   whichever of `client` and `server` are on, enabling their `tokio` features; it
+//!   adds tokio and tokio-rustls.
+//!
 //! A client-only build leaves ws-server out:
 //! `ws-tls = { ..., default-features = false, features = ["client"] }`.
+//!
+//! ## Why tokio-rustls
+//!
+//! The async side runs on tokio-rustls, rustls' own team's adapter, rather than on an
+//! async twin of [`TlsStream`]: it is the one poll-based driver of a rustls session
+//! that the rustls project maintains and that the tokio ecosystem (hyper-rustls,
+//! reqwest, tonic) already runs, and it adds only itself, on the same rustls and
+//! `ring` provider. Our blocking stream's design (a session shared by a reading and a
+//! writing thread, never locked while waiting) answers a problem async code does not
+//! have, since tokio's own `split` gives the halves; writing a second driver would
+//! copy the wake-up and flush rules tokio-rustls already gets right. Its type stays
+//! inside `AsyncTlsStream`, so that its version is not part of this crate's API.
 //!
 //! # Unsafe
 //!
@@ -62,6 +82,12 @@
 // With neither feature only the stream type is left, and nothing that builds one.
 #![cfg_attr(not(any(feature = "client", feature = "server")), allow(dead_code))]
 
+#[cfg(all(feature = "client", feature = "tokio"))]
+mod async_client;
+#[cfg(all(feature = "server", feature = "tokio"))]
+mod async_server;
+#[cfg(feature = "tokio")]
+mod async_tls;
 #[cfg(feature = "client")]
 mod client;
 mod error;
@@ -74,6 +100,12 @@ mod stream;
 
 use std::sync::Arc;
 
+#[cfg(all(feature = "client", feature = "tokio"))]
+pub use async_client::{AsyncMaybeTlsStream, connect_async, connect_async_with};
+#[cfg(all(feature = "server", feature = "tokio"))]
+pub use async_server::{AsyncTlsAcceptor, async_server};
+#[cfg(feature = "tokio")]
+pub use async_tls::AsyncTlsStream;
 #[cfg(feature = "client")]
 pub use client::{Connector, ConnectorBuilder, connect, connect_with};
 pub use error::Error;

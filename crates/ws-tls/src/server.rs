@@ -61,6 +61,12 @@ impl TlsAcceptor {
         TlsAcceptor { config }
     }
 
+    /// The rustls configuration every session of this acceptor uses.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn rustls_config(&self) -> &Arc<rustls::ServerConfig> {
+        &self.config
+    }
+
     /// Runs the server's TLS handshake over an accepted TCP connection.
     pub fn accept_tls(&self, tcp: TcpStream) -> Result<TlsStream, Error> {
         let session = rustls::ServerConnection::new(Arc::clone(&self.config))

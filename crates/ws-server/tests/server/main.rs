@@ -10,6 +10,8 @@ mod asynchronous;
 mod broadcast;
 mod concurrency;
 mod failures;
+#[cfg(feature = "hyper")]
+mod hyper_upgrade;
 mod keepalive;
 mod limits;
 mod own_http;

@@ -19,9 +19,31 @@ use crate::pki::pki;
 use crate::support::{acceptor, connector, within};
 
 /// How long the peer may take to print a line; the script gives up after 20 s itself.
-const PEER_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const PEER_TIMEOUT: Duration = Duration::from_secs(30);
 
-const INSTALL_HINT: &str = "run tests/peers/install.sh to install the real peers";
+pub(crate) const INSTALL_HINT: &str = "run tests/peers/install.sh to install the real peers";
+
+/// What the Python client prints against a server playing the scenario (see
+/// `scenario_server`).
+pub(crate) const PYTHON_CLIENT_STEPS: [(&str, &str); 9] = [
+    ("tls", "TLSv1.3"),
+    ("text", "text 18 echoed"),
+    ("binary", "binary 256 echoed"),
+    ("binary-1mib", "binary 1048576 echoed"),
+    ("text-1mib", "text 1048576 echoed"),
+    ("client-pings", "pong client-ping"),
+    ("server-pings", "pong: server-ping"),
+    ("client-closes", "close 4000"),
+    ("server-closes", "close 4001 done"),
+];
+
+/// The Python server's transcripts of the two connections a client playing the
+/// scenario makes (see `our_client_against_a_python_server`).
+pub(crate) const PYTHON_SERVER_TRANSCRIPTS: [&str; 2] = [
+    "text 18, binary 256, binary 1048576, text 1048576, text 7, pong server-ping, \
+     close-received 4000 bye",
+    "text 8, close-echoed 4001",
+];
 
 #[test]
 fn python_client_against_our_server() {
@@ -31,18 +53,7 @@ fn python_client_against_our_server() {
     let ca_file = dir.write("ca.pem", &pki().ca_pem);
     let port = handle.local_addr().port().to_string();
     let mut peer = Peer::spawn(&["client", &port, &ca_file.to_string_lossy()]);
-    let expected = [
-        ("tls", "TLSv1.3"),
-        ("text", "text 18 echoed"),
-        ("binary", "binary 256 echoed"),
-        ("binary-1mib", "binary 1048576 echoed"),
-        ("text-1mib", "text 1048576 echoed"),
-        ("client-pings", "pong client-ping"),
-        ("server-pings", "pong: server-ping"),
-        ("client-closes", "close 4000"),
-        ("server-closes", "close 4001 done"),
-    ];
-    for (name, value) in expected {
+    for (name, value) in PYTHON_CLIENT_STEPS {
         assert_eq!(
             peer.next_line(),
             (name.to_owned(), value.to_owned()),
@@ -118,29 +129,7 @@ fn our_client_against_a_python_server() {
             Event::Close(CloseFrame::new(CloseCode::new(4001), "done"))
         );
     });
-    assert_eq!(peer.next_line(), ("tls".to_owned(), "TLSv1.3".to_owned()));
-    assert_eq!(
-        peer.next_line(),
-        (
-            "transcript".to_owned(),
-            "text 18, binary 256, binary 1048576, text 1048576, text 7, pong server-ping, \
-             close-received 4000 bye"
-                .to_owned()
-        ),
-        "{}",
-        peer.describe()
-    );
-    assert_eq!(peer.next_line(), ("tls".to_owned(), "TLSv1.3".to_owned()));
-    assert_eq!(
-        peer.next_line(),
-        (
-            "transcript".to_owned(),
-            "text 8, close-echoed 4001".to_owned()
-        ),
-        "{}",
-        peer.describe()
-    );
-    peer.assert_success();
+    peer.assert_transcripts();
 }
 
 /// Our wss server playing the scenario: echo, "ping-me" pings the client and reports
@@ -179,7 +168,7 @@ fn scenario_server(closes: mpsc::Sender<CloseFrame>) -> ServerHandle {
 
 /// `tests/peers/python_wss.py` running under the venv's Python, in a process group of
 /// its own that dropping the guard kills.
-struct Peer {
+pub(crate) struct Peer {
     child: Child,
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
@@ -187,7 +176,7 @@ struct Peer {
 }
 
 impl Peer {
-    fn spawn(args: &[&str]) -> Peer {
+    pub(crate) fn spawn(args: &[&str]) -> Peer {
         let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers");
         let python = peers.join(".venv/bin/python");
         assert!(
@@ -238,7 +227,7 @@ impl Peer {
     }
 
     /// The next "NAME: VALUE" line.
-    fn next_line(&mut self) -> (String, String) {
+    pub(crate) fn next_line(&mut self) -> (String, String) {
         let line = match self.lines.recv_timeout(PEER_TIMEOUT) {
             Ok(line) => line,
             Err(RecvTimeoutError::Timeout) => {
@@ -254,7 +243,7 @@ impl Peer {
     }
 
     /// Waits for the script to end (its stdout closes first) and checks it exited 0.
-    fn assert_success(mut self) {
+    pub(crate) fn assert_success(mut self) {
         loop {
             match self.lines.recv_timeout(PEER_TIMEOUT) {
                 Ok(line) => self.printed.push(line),
@@ -270,7 +259,27 @@ impl Peer {
         );
     }
 
-    fn describe(&self) -> String {
+    /// Checks the Python server's report of the scenario's two connections, then that
+    /// it exited 0.
+    pub(crate) fn assert_transcripts(mut self) {
+        for transcript in PYTHON_SERVER_TRANSCRIPTS {
+            self.assert_transcript(transcript);
+        }
+        self.assert_success();
+    }
+
+    /// Checks the Python server's report of one connection.
+    pub(crate) fn assert_transcript(&mut self, transcript: &str) {
+        assert_eq!(self.next_line(), ("tls".to_owned(), "TLSv1.3".to_owned()));
+        assert_eq!(
+            self.next_line(),
+            ("transcript".to_owned(), transcript.to_owned()),
+            "{}",
+            self.describe()
+        );
+    }
+
+    pub(crate) fn describe(&self) -> String {
         format!(
             "python printed:\n{}\nstderr:\n{}\n(if python or websockets is missing, {INSTALL_HINT})",
             self.printed.join("\n"),
@@ -297,10 +306,10 @@ impl Drop for Peer {
 /// A directory of its own under the system's temporary directory, removed on drop:
 /// for the PEM files Python reads.
 #[derive(Debug)]
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new() -> TempDir {
+    pub(crate) fn new() -> TempDir {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("ws-tls-test-{}-{n}", std::process::id()));
@@ -309,7 +318,7 @@ impl TempDir {
     }
 
     /// Writes `contents` to `name` in the directory and answers its path.
-    fn write(&self, name: &str, contents: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, contents: &str) -> PathBuf {
         let path = self.0.join(name);
         std::fs::write(&path, contents).unwrap();
         path

@@ -5,6 +5,9 @@
 //! made at test time (`pki`); the Python peer needs `tests/peers/install.sh`.
 #![allow(clippy::unwrap_used)]
 
+// wss on tokio needs the `tokio` feature (`cargo test -p ws-tls --all-features`).
+#[cfg(feature = "tokio")]
+mod asynchronous;
 mod echo;
 mod ending;
 mod interop;

@@ -16,7 +16,7 @@ use crate::support::{connector, within, wss_url};
 
 /// A wss echo server for "localhost" that accepts only clients with a certificate
 /// from the test CA.
-fn server_requiring_client_certificates() -> ServerHandle {
+pub(crate) fn server_requiring_client_certificates() -> ServerHandle {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots

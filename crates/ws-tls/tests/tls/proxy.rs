@@ -4,7 +4,7 @@
 
 // The tinyproxy runner that ws-client's tests use, standard library only.
 #[path = "../../../ws-client/tests/client/tinyproxy.rs"]
-mod tinyproxy;
+pub(crate) mod tinyproxy;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -20,7 +20,7 @@ use crate::pki::pki;
 use crate::support::{HANG, acceptor, connector, echo_server, wss_url};
 use tinyproxy::Tinyproxy;
 
-fn proxied(proxy: &str) -> ClientConfig {
+pub(crate) fn proxied(proxy: &str) -> ClientConfig {
     ClientConfig::default().proxy(Proxy::new(proxy).unwrap())
 }
 
@@ -52,7 +52,7 @@ fn recording_echo_server() -> (ServerHandle, Arc<Mutex<Vec<SocketAddr>>>) {
 }
 
 /// A wss server whose `/old` answers every upgrade with `status` and `Location`.
-fn redirecting_wss(status: u16, location: String) -> ServerHandle {
+pub(crate) fn redirecting_wss(status: u16, location: String) -> ServerHandle {
     let mut server = ws_tls::server("127.0.0.1:0", acceptor(&pki().localhost));
     server.on_connect("/old", |_, _| Ok(())).unwrap();
     server.on_upgrade(move |_| Err(Rejection::new(status).header("Location", location.clone())));
@@ -61,7 +61,7 @@ fn redirecting_wss(status: u16, location: String) -> ServerHandle {
 
 /// A plain TCP server answering one request with a 302 to `location`; answers the
 /// request line it read.
-fn redirecting_ws(location: String) -> (SocketAddr, JoinHandle<String>) {
+pub(crate) fn redirecting_ws(location: String) -> (SocketAddr, JoinHandle<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let handle = thread::spawn(move || {
