@@ -19,7 +19,8 @@ use crate::{CloseFrame, Config, Error, Message, MessageKind, Result, Role};
 /// [`Connection::advance`]), wakes it at its deadline ([`Connection::poll_timeout`],
 /// [`Connection::handle_timeout`]), and does to the transport what
 /// [`Connection::transport`] says. The connection never reads a clock: every call
-/// that can start or reset a timer takes the current [`Instant`].
+/// that can start or reset a timer takes the current [`Instant`], and reads may come
+/// without one while no timer runs ([`Connection::needs_time`]).
 ///
 /// See the [module docs](super) for a whole driver loop.
 #[derive(Debug)]
