@@ -93,14 +93,18 @@ pub(crate) async fn read_request<S: AsyncRead + Unpin>(
     config: &ServerConfig,
 ) -> Result<(ws_handshake::Request, Vec<u8>), Error> {
     let mut parser = RequestParser::new(config.limits);
+    // Read straight into the heap: a buffer on the future's stack would stay in every
+    // connection's task for its whole life.
     let mut received = Vec::with_capacity(4096);
-    let mut chunk = [0; 4096];
     loop {
-        let n = stream.read(&mut chunk).await.map_err(Error::Io)?;
+        if received.len() == received.capacity() {
+            // The parser refuses a head past its limit, which bounds the growth.
+            received.reserve(4096);
+        }
+        let n = stream.read_buf(&mut received).await.map_err(Error::Io)?;
         if n == 0 {
             return Err(Error::ClosedDuringHandshake);
         }
-        received.extend_from_slice(chunk.get(..n).unwrap_or_default());
         // The parser resumes where it stopped: nothing received is scanned twice.
         if let Parsed::Complete(head, used) = parser.parse(&received)? {
             received.drain(..used.min(received.len()));

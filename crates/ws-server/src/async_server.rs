@@ -452,18 +452,22 @@ async fn serve<A: AsyncAcceptor>(
     let config = &shared.config;
     tcp.set_nodelay(true).ok();
     let deadline = Instant::now() + config.handshake_timeout;
-    let handshake = tokio::time::timeout_at(deadline, handshake(&shared, tcp, peer));
-    let mut handshake = pin!(handshake);
-    // A shutdown ends handshakes and lingering refusals at once: none has a
-    // connection to close with 1001 yet.
-    let upgraded = poll_fn(|cx| {
-        close.register(cx.waker());
-        if close.requested().is_some() {
-            return Poll::Ready(None);
-        }
-        handshake.as_mut().poll(cx).map(|done| done.ok().flatten())
-    });
-    let Some((socket, path, stream_config, read_ahead)) = upgraded.await else {
+    // Scoped so that the handshake's state is not kept beside the handler's.
+    let upgraded = {
+        let handshake = tokio::time::timeout_at(deadline, handshake(&shared, tcp, peer));
+        let mut handshake = pin!(handshake);
+        // A shutdown ends handshakes and lingering refusals at once: none has a
+        // connection to close with 1001 yet.
+        poll_fn(|cx| {
+            close.register(cx.waker());
+            if close.requested().is_some() {
+                return Poll::Ready(None);
+            }
+            handshake.as_mut().poll(cx).map(|done| done.ok().flatten())
+        })
+        .await
+    };
+    let Some((socket, path, stream_config, read_ahead)) = upgraded else {
         return;
     };
     let Some(runner) = shared.routes.route(&path) else {
