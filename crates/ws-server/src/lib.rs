@@ -64,6 +64,9 @@
 //!   connection and async handlers; `accept_async` and `accept_async_with`, the
 //!   handshake over a tokio stream you already hold; `AsyncAcceptor`, for TLS. Each
 //!   answers ws-stream's `AsyncStream`. It enables ws-stream's `tokio` feature.
+//! - `hyper` (off by default, implies `tokio`): `upgrade_hyper`, the same handshake
+//!   rules for a request that a hyper 1 server (or axum) received, answering the `101`
+//!   and a future of the connection over hyper's upgraded I/O.
 //!
 //! # Unsafe
 //!
