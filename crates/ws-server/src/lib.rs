@@ -73,6 +73,8 @@ mod async_accept;
 mod async_broadcast;
 #[cfg(feature = "tokio")]
 mod async_server;
+#[cfg(feature = "tokio")]
+mod async_topics;
 mod broadcast;
 mod config;
 mod error;
@@ -80,6 +82,7 @@ mod handshake;
 mod request;
 mod server;
 mod sync;
+mod topics;
 
 #[cfg(feature = "tokio")]
 pub use async_accept::{accept_async, accept_async_with};
@@ -93,4 +96,5 @@ pub use error::{Error, HandlerResult};
 pub use handshake::{accept, accept_with};
 pub use request::{Accept, HttpResponse, Request};
 pub use server::{Acceptor, Plain, Server, ServerHandle};
+pub use topics::{QueuedWriter, Subscriber, TopicLimits, TopicStats, TopicWriter, Topics};
 pub use ws_handshake::Rejection;

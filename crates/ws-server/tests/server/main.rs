@@ -4,6 +4,8 @@
 
 mod accept;
 #[cfg(feature = "tokio")]
+mod async_topics;
+#[cfg(feature = "tokio")]
 mod asynchronous;
 mod broadcast;
 mod concurrency;
@@ -16,4 +18,5 @@ mod refusals;
 mod seed;
 mod shutdown;
 mod support;
+mod topics;
 mod upgrade;
