@@ -13,6 +13,8 @@ const LAYERS: &[&[&str]] = &[
     &["ws-stream"],
     &["ws-server", "ws-client"],
     &["ws-tls"],
+    // Above the async server, and outside the facade: see `the_facade_leaves_the_cluster_out`.
+    &["ws-cluster"],
     &["websockets"],
 ];
 
@@ -36,13 +38,28 @@ fn allowed_external(krate: &str) -> &'static [&'static str] {
         // base64 for `Proxy-Authorization`, compiled in already through ws-handshake.
         "ws-client" => &["getrandom", "base64", "tokio"],
         "ws-tls" => &["rustls", "webpki-roots", "rustls-pki-types"],
+        // The brokers' clients, each behind its feature (see `OPTIONAL_ONLY`), and the
+        // stream trait their subscriptions are read through. tokio is not optional
+        // here: the crate is the async server's, and no default build compiles it.
+        "ws-cluster" => &["tokio", "async-nats", "redis", "futures-util"],
         _ => &[],
     }
 }
 
 /// Allowed runtime dependencies that must stay optional (behind a cargo feature, off
 /// by default), so that the default build never compiles them.
-const OPTIONAL_ONLY: &[&str] = &["tokio", "futures-core", "futures-sink"];
+const OPTIONAL_ONLY: &[&str] = &[
+    "tokio",
+    "futures-core",
+    "futures-sink",
+    "async-nats",
+    "redis",
+    "futures-util",
+];
+
+/// Crates made for the async runtime, which none of the facade's builds compiles:
+/// tokio may be a plain dependency of theirs.
+const ASYNC_ONLY: &[&str] = &["ws-cluster"];
 
 /// Workspace members that are tools for this repository, not layers: never published,
 /// free in their dependencies (they compare us with peers), and depended on by no crate.
@@ -176,16 +193,27 @@ fn async_runtime_dependencies_stay_optional() {
         if DEV_TOOLS.contains(&krate.as_str()) {
             continue;
         }
-        for dependency in member
-            .dependencies
-            .iter()
-            .filter(|dependency| OPTIONAL_ONLY.contains(&dependency.as_str()))
-        {
+        for dependency in member.dependencies.iter().filter(|dependency| {
+            OPTIONAL_ONLY.contains(&dependency.as_str())
+                && !(ASYNC_ONLY.contains(&krate.as_str()) && *dependency == "tokio")
+        }) {
             assert!(
                 member.optional.contains(dependency),
                 "{krate} depends on {dependency} outside a feature"
             );
         }
+    }
+}
+
+#[test]
+fn the_facade_leaves_the_cluster_out() {
+    let crates = runtime_dependencies();
+    for krate in ASYNC_ONLY {
+        assert!(crates.contains_key(*krate), "{krate} is a workspace member");
+        assert!(
+            !crates["websockets"].iter().any(|dependency| dependency == krate),
+            "the facade depends on {krate}"
+        );
     }
 }
 

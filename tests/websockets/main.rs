@@ -4,5 +4,6 @@
 
 mod architecture;
 mod async_echo;
+mod cluster;
 mod hostile;
 mod interop;
