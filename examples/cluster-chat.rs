@@ -45,8 +45,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let stream = websockets::stream::Config::default().max_write_buffer(options.max_write_buffer);
-    let mut server =
-        AsyncServer::new(options.listen.clone()).with_config(ServerConfig::default().stream(stream));
+    let mut server = AsyncServer::new(options.listen.clone())
+        .with_config(ServerConfig::default().stream(stream));
     let stats = cluster.clone();
     server.on_http("/stats", move |_request| {
         let cluster = stats.stats();
@@ -108,7 +108,10 @@ impl Options {
         let mut broker = None;
         let mut max_write_buffer = 16 << 20;
         while let Some(flag) = args.next() {
-            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+            let mut value = || {
+                args.next()
+                    .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+            };
             match flag.as_str() {
                 "--listen" => listen = value()?,
                 "--nats" => broker = Some(Broker::Nats(value()?)),

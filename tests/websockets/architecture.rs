@@ -211,7 +211,9 @@ fn the_facade_leaves_the_cluster_out() {
     for krate in ASYNC_ONLY {
         assert!(crates.contains_key(*krate), "{krate} is a workspace member");
         assert!(
-            !crates["websockets"].iter().any(|dependency| dependency == krate),
+            !crates["websockets"]
+                .iter()
+                .any(|dependency| dependency == krate),
             "the facade depends on {krate}"
         );
     }

@@ -314,7 +314,11 @@ fn each_publish_reaches_every_member_once_and_in_order(kind: Kind) {
         got.sort();
         assert_eq!(
             got,
-            ["hello from node 0", "hello from node 1", "hello from node 2"]
+            [
+                "hello from node 0",
+                "hello from node 1",
+                "hello from node 2"
+            ]
         );
     }
     // One publisher's messages arrive in order, and nothing came twice: the next
@@ -402,7 +406,10 @@ fn the_nodes_resubscribe_after_the_broker_restarts_and_count_the_gap(kind: Kind)
     }
     publisher.say("after");
     let rest = listener.until("after");
-    assert!(rest.iter().all(|text| text.starts_with("probe ")), "{rest:?}");
+    assert!(
+        rest.iter().all(|text| text.starts_with("probe ")),
+        "{rest:?}"
+    );
     members[2][0].until("after");
     // The other nodes saw the publisher's sequence numbers jump over the gap.
     nodes[1].wait_stat("missed", "the receiving node counts the gap", |n| n >= 11);

@@ -328,9 +328,10 @@ async fn follow<B: Backplane, W: TopicWriter>(backplane: Arc<B>, shared: Arc<Sha
 async fn receive<W: TopicWriter>(shared: Arc<Shared<W>>, mut incoming: Incoming) {
     let mut last_seen: HashMap<(u64, String), u64> = HashMap::new();
     while let Some((subject, payload)) = incoming.queue.recv().await {
-        let (Some(topic), Some((origin, sequence, message))) =
-            (topic_of(&shared.prefix, &subject), Envelope::decode(&payload))
-        else {
+        let (Some(topic), Some((origin, sequence, message))) = (
+            topic_of(&shared.prefix, &subject),
+            Envelope::decode(&payload),
+        ) else {
             shared.malformed.fetch_add(1, Ordering::Relaxed);
             continue;
         };

@@ -49,13 +49,10 @@ impl Nats {
                 options = options.user_and_password(user, password);
             }
         }
-        let client = options
-            .connect(url)
-            .await
-            .map_err(|error| Error::Connect {
-                url: redacted(url),
-                source: Box::new(error),
-            })?;
+        let client = options.connect(url).await.map_err(|error| Error::Connect {
+            url: redacted(url),
+            source: Box::new(error),
+        })?;
         Ok(Nats {
             client,
             inbox,
@@ -123,4 +120,3 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
-

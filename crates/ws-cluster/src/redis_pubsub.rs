@@ -57,10 +57,11 @@ impl Redis {
             url: redacted(url),
             source,
         };
-        let publisher = tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
-            .await
-            .map_err(|elapsed| connect_error(Box::new(elapsed)))?
-            .map_err(|error| connect_error(Box::new(error)))?;
+        let publisher =
+            tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
+                .await
+                .map_err(|elapsed| connect_error(Box::new(elapsed)))?
+                .map_err(|error| connect_error(Box::new(error)))?;
         let receiving = Arc::new(Receiving::default());
         let task = tokio::spawn(receive(client.clone(), Arc::clone(&receiving), inbox));
         Ok(Redis {
@@ -142,7 +143,9 @@ impl Drop for Redis {
 async fn receive(client: redis::Client, receiving: Arc<Receiving>, inbox: Inbox) {
     let mut delay = Duration::from_millis(50);
     loop {
-        if let Ok(Ok(pubsub)) = tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await {
+        if let Ok(Ok(pubsub)) =
+            tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await
+        {
             let (sink, mut stream) = pubsub.split();
             *lock(&receiving.sink) = Some(sink.clone());
             let wanted: Vec<String> = lock(&receiving.wanted).iter().cloned().collect();
@@ -158,7 +161,10 @@ async fn receive(client: redis::Client, receiving: Arc<Receiving>, inbox: Inbox)
                 receiving.connected.store(true, Ordering::Relaxed);
                 delay = Duration::from_millis(50);
                 while let Some(message) = stream.next().await {
-                    inbox.deliver(message.get_channel_name(), message.get_payload_bytes().to_vec());
+                    inbox.deliver(
+                        message.get_channel_name(),
+                        message.get_payload_bytes().to_vec(),
+                    );
                 }
             }
             receiving.connected.store(false, Ordering::Relaxed);
