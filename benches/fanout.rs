@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo bench --bench fanout                       # 1,000 subscribers, every part
-//! cargo bench --bench fanout -- --subscribers 1000 --messages 2000 --rates 1000,10000,0
+//! cargo bench --bench fanout -- --subscribers 1000 --messages 500 --rates 50,200,0
 //! cargo bench --bench fanout -- --only one-node    # or --only cluster
 //! ```
 //!
@@ -130,7 +130,9 @@ fn one_node(runtime: &Runtime, options: &Options) -> Result<(), BoxError> {
     })?;
     let handle = server.spawn()?;
     let clients = Clients::connect(runtime, handle.local_addr(), n);
-    wait("blocking topics subscribed", || topics.subscribers(FEED) == n);
+    wait("blocking topics subscribed", || {
+        topics.subscribers(FEED) == n
+    });
     let publish_topics = topics.clone();
     let publish: Publish = Arc::new(move |message| {
         publish_topics.publish(FEED, message);
@@ -301,9 +303,23 @@ impl Drop for Clients {
     }
 }
 
-/// One step per rate.
+/// One step per rate, after an unreported warm-up step (connections' buffers grown,
+/// tasks spread over the workers).
 fn steps(setup: &str, publish: &Publish, clients: &Clients, options: &Options) {
+    let warm_up = Options {
+        messages: 100,
+        rates: vec![0],
+        ..options.clone()
+    };
+    step(None, publish, clients, &warm_up, 0);
     for &rate in &options.rates {
+        step(Some(setup), publish, clients, options, rate);
+    }
+}
+
+/// Publishes `options.messages` at `rate` and reports, unless `setup` is `None`.
+fn step(setup: Option<&str>, publish: &Publish, clients: &Clients, options: &Options, rate: u64) {
+    {
         clients.done.store(0, Ordering::SeqCst);
         clients.reports.lock().unwrap().clear();
         let start = Instant::now();
@@ -339,6 +355,9 @@ fn steps(setup: &str, publish: &Publish, clients: &Clients, options: &Options) {
             latencies
                 .get((delivered * p / 100).min(delivered.saturating_sub(1)))
                 .map_or("-".to_owned(), |&ns| format!("{:.2} ms", ns as f64 / 1e6))
+        };
+        let Some(setup) = setup else {
+            return;
         };
         let rate_label = if rate == 0 {
             "max".to_owned()
@@ -440,6 +459,7 @@ impl Drop for Broker {
     }
 }
 
+#[derive(Clone)]
 struct Options {
     subscribers: usize,
     messages: usize,
@@ -451,8 +471,8 @@ impl Options {
     fn parse() -> Result<Options, BoxError> {
         let mut options = Options {
             subscribers: 1000,
-            messages: 2000,
-            rates: vec![1000, 5000, 20000, 0],
+            messages: 500,
+            rates: vec![50, 200, 0],
             only: None,
         };
         let mut args = std::env::args().skip(1);
