@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real peers the interoperability tests talk to, if they are missing:
 # Python `websockets` in tests/peers/.venv, Node `ws` in tests/peers/node_modules,
-# and Debian's Chromium, tinyproxy and openssl (for the README's certificate recipe,
-# which ws-tls' tests run). Safe to run again: it only adds what is absent.
+# Debian's Chromium, tinyproxy and openssl (for the README's certificate recipe,
+# which ws-tls' tests run), and Debian's nats-server and redis-server (the brokers
+# the cluster tests start and stop themselves; their services are not used). Safe to
+# run again: it only adds what is absent.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -19,6 +21,8 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ] || missing+=(tinyproxy)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

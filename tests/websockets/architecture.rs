@@ -13,6 +13,8 @@ const LAYERS: &[&[&str]] = &[
     &["ws-stream"],
     &["ws-server", "ws-client"],
     &["ws-tls"],
+    // Above the async server, and outside the facade: see `the_facade_leaves_the_cluster_out`.
+    &["ws-cluster"],
     &["websockets"],
 ];
 
@@ -46,6 +48,10 @@ fn allowed_external(krate: &str) -> &'static [&'static str] {
             "tokio",
             "tokio-rustls",
         ],
+        // The brokers' clients, each behind its feature (see `OPTIONAL_ONLY`), and the
+        // stream trait their subscriptions are read through. tokio is not optional
+        // here: the crate is the async server's, and no default build compiles it.
+        "ws-cluster" => &["tokio", "async-nats", "redis", "futures-util"],
         _ => &[],
     }
 }
@@ -59,7 +65,14 @@ const OPTIONAL_ONLY: &[&str] = &[
     "tokio-rustls",
     "hyper",
     "hyper-util",
+    "async-nats",
+    "redis",
+    "futures-util",
 ];
+
+/// Crates made for the async runtime, which none of the facade's builds compiles:
+/// tokio may be a plain dependency of theirs.
+const ASYNC_ONLY: &[&str] = &["ws-cluster"];
 
 /// Workspace members that are tools for this repository, not layers: never published,
 /// free in their dependencies (they compare us with peers), and depended on by no crate.
@@ -193,16 +206,29 @@ fn async_runtime_dependencies_stay_optional() {
         if DEV_TOOLS.contains(&krate.as_str()) {
             continue;
         }
-        for dependency in member
-            .dependencies
-            .iter()
-            .filter(|dependency| OPTIONAL_ONLY.contains(&dependency.as_str()))
-        {
+        for dependency in member.dependencies.iter().filter(|dependency| {
+            OPTIONAL_ONLY.contains(&dependency.as_str())
+                && !(ASYNC_ONLY.contains(&krate.as_str()) && *dependency == "tokio")
+        }) {
             assert!(
                 member.optional.contains(dependency),
                 "{krate} depends on {dependency} outside a feature"
             );
         }
+    }
+}
+
+#[test]
+fn the_facade_leaves_the_cluster_out() {
+    let crates = runtime_dependencies();
+    for krate in ASYNC_ONLY {
+        assert!(crates.contains_key(*krate), "{krate} is a workspace member");
+        assert!(
+            !crates["websockets"]
+                .iter()
+                .any(|dependency| dependency == krate),
+            "the facade depends on {krate}"
+        );
     }
 }
 

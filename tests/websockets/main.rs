@@ -6,5 +6,6 @@ mod architecture;
 mod async_echo;
 mod async_server;
 mod axum_echo;
+mod cluster;
 mod hostile;
 mod interop;

@@ -32,6 +32,23 @@ pub enum Error {
     ClosedDuringHandshake,
     /// Reading or writing the handshake failed.
     Io(io::Error),
+    /// The application's subscribe hook refused this topic (the topic's name).
+    SubscribeRefused(String),
+    /// A subscriber asked for more topics than [`TopicLimits::max_topics`] allows, which
+    /// it carries.
+    ///
+    /// [`TopicLimits::max_topics`]: crate::TopicLimits::max_topics
+    TooManyTopics {
+        /// The limit per subscriber.
+        max: usize,
+    },
+    /// A topic name is empty or longer than [`TopicLimits::max_name`], which it carries.
+    ///
+    /// [`TopicLimits::max_name`]: crate::TopicLimits::max_name
+    InvalidTopicName {
+        /// The longest name allowed, in bytes.
+        max: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -48,6 +65,13 @@ impl fmt::Display for Error {
                 f.write_str("client closed the connection during the handshake")
             }
             Error::Io(error) => write!(f, "handshake i/o failed: {error}"),
+            Error::SubscribeRefused(topic) => write!(f, "subscription to {topic:?} refused"),
+            Error::TooManyTopics { max } => {
+                write!(f, "subscriber reached its limit of {max} topics")
+            }
+            Error::InvalidTopicName { max } => {
+                write!(f, "topic name is empty or longer than {max} bytes")
+            }
         }
     }
 }

@@ -79,6 +79,8 @@ mod async_accept;
 mod async_broadcast;
 #[cfg(feature = "tokio")]
 mod async_server;
+#[cfg(feature = "tokio")]
+mod async_topics;
 mod broadcast;
 mod config;
 mod error;
@@ -89,6 +91,7 @@ mod request;
 mod routes;
 mod server;
 mod sync;
+mod topics;
 
 #[cfg(feature = "tokio")]
 pub use async_accept::{accept_async, accept_async_with};
@@ -104,4 +107,5 @@ pub use handshake::{accept, accept_with};
 pub use hyper_upgrade::{HyperRefusal, HyperStream, HyperUpgrade, upgrade_hyper};
 pub use request::{Accept, HttpResponse, Request};
 pub use server::{Acceptor, Plain, Server, ServerHandle};
+pub use topics::{QueuedWriter, Subscriber, TopicLimits, TopicStats, TopicWriter, Topics};
 pub use ws_handshake::Rejection;

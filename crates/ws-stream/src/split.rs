@@ -273,6 +273,23 @@ impl<S: Split> Writer<S> {
         self.queue(|conn| conn.send_prepared(message))
     }
 
+    /// Queues a message encoded once for many connections without writing it: for a
+    /// publisher that must not wait on one slow member. The bytes go out with the
+    /// next write of any clone of this writer, or with [`Writer::flush`], which
+    /// another thread calls (ws-server's topics keep one such thread per member).
+    ///
+    /// [`Error::WriteBufferFull`](crate::Error::WriteBufferFull) when the message does
+    /// not fit in the write buffer (the peer is not reading fast enough), and nothing
+    /// is queued; the rule is the connection's, as for every send.
+    pub fn try_send_prepared(&self, message: &PreparedMessage) -> Result<()> {
+        lock(&self.shared.conn).send_prepared(message)
+    }
+
+    /// Writes everything queued, waiting for the network as a send does.
+    pub fn flush(&self) -> Result<()> {
+        self.shared.write_out(lock(&self.shared.out))
+    }
+
     /// Sends a ping (at most 125 bytes).
     pub fn ping(&self, payload: impl AsRef<[u8]>) -> Result<()> {
         self.queue(|conn| conn.ping(payload.as_ref()))

@@ -6,6 +6,8 @@ mod accept;
 #[cfg(feature = "tokio")]
 mod async_server;
 #[cfg(feature = "tokio")]
+mod async_topics;
+#[cfg(feature = "tokio")]
 mod asynchronous;
 mod broadcast;
 mod concurrency;
@@ -20,4 +22,5 @@ mod refusals;
 mod seed;
 mod shutdown;
 mod support;
+mod topics;
 mod upgrade;
