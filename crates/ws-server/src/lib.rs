@@ -43,6 +43,10 @@
 //! - [`ServerConfig`]: connection limit, handshake, idle and write timeouts, origin
 //!   allowlist, subprotocols; each default documented.
 //! - [`Broadcast`]: send one message, encoded once, to many connections.
+//! - [`Topics`]: named topics that connections subscribe to (with a subscribe hook and
+//!   limits); a publish is encoded once and queued on every subscriber without waiting,
+//!   and a subscriber too slow to take it is dropped from the topic. ws-cluster shares
+//!   topics across nodes through a broker.
 //! - [`accept`] and [`accept_with`]: the handshake on a stream you already hold;
 //!   [`Server::handle_upgrade`] for servers with their own HTTP stack.
 //! - [`Acceptor`]: how a TCP connection becomes the stream (ws-tls plugs TLS in here).
