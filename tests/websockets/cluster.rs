@@ -9,9 +9,8 @@
 //! of `/stats`) with a deadline that only ends a stuck test.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -19,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use websockets::Message;
 use websockets::stream::Writer;
+
+use crate::hostile::support::spawn_example;
 
 /// Only ends a stuck test; nothing is timed against it.
 const STUCK: Duration = Duration::from_secs(30);
@@ -131,30 +132,12 @@ struct Node {
 
 impl Node {
     fn start(broker: &Broker, extra: &[&str]) -> Node {
-        let path = example_path("cluster-chat");
-        let mut child = Command::new(&path)
-            .args(["--listen", "127.0.0.1:0", broker.flag(), &broker.url()])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!(
-                    "cannot run {} ({error}): `cargo test` builds it; alone, run \
-                     `cargo build --example cluster-chat`",
-                    path.display()
-                )
-            });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ws://")
-            .and_then(|rest| rest.strip_suffix('/'))
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
+        let url = broker.url();
+        let args: Vec<&str> = ["--listen", "127.0.0.1:0", broker.flag(), &url]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect();
+        let (child, addr) = spawn_example("cluster-chat", &args);
         Node { child, addr }
     }
 
@@ -217,12 +200,6 @@ impl Drop for Node {
         self.child.kill().ok();
         self.child.wait().ok();
     }
-}
-
-fn example_path(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    profile_dir.join("examples").join(name)
 }
 
 /// A chat client: sends on one half, and a thread reads the other into a channel.

@@ -40,30 +40,8 @@ impl EchoServer {
     /// Starts the example `name` (one that prints `listening on ws://ADDR/` as
     /// `echo-server` does) with `options` on a free port and waits for it to listen.
     pub(crate) fn example(name: &str, options: &[&str]) -> EchoServer {
-        let path = example_path(name);
-        let mut child = Command::new(&path)
-            .arg("127.0.0.1:0")
-            .args(options)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!(
-                    "cannot run {} ({error}): `cargo test` builds it; alone, run \
-                     `cargo build --example {name}`",
-                    path.display()
-                )
-            });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ws://")
-            .and_then(|rest| rest.strip_suffix('/'))
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
+        let args: Vec<&str> = ["127.0.0.1:0"].iter().chain(options).copied().collect();
+        let (child, addr) = spawn_example(name, &args);
         let mut server = EchoServer {
             child,
             addr,
@@ -152,6 +130,35 @@ impl Drop for EchoServer {
         self.child.kill().ok();
         self.child.wait().ok();
     }
+}
+
+/// Runs the example `name` with `args` and waits for its first line, `listening on
+/// ws://ADDR/`: the child, stdout closed, and the address it listens on.
+pub(crate) fn spawn_example(name: &str, args: &[&str]) -> (Child, SocketAddr) {
+    let path = example_path(name);
+    let mut child = Command::new(&path)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| {
+            panic!(
+                "cannot run {} ({error}): `cargo test` builds it; alone, run \
+                 `cargo build --example {name}`",
+                path.display()
+            )
+        });
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ws://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .parse()
+        .unwrap();
+    (child, addr)
 }
 
 /// A built example of this package, beside the test binary's `deps` directory.
