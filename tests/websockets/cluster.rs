@@ -80,7 +80,7 @@ impl Broker {
                 ],
             ),
         };
-        let child = Command::new(program)
+        let child = Command::new(installed(program))
             .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -122,6 +122,16 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Where Debian puts a broker: on `PATH`, or in `/usr/sbin` (nats-server), which a
+/// non-root `PATH` often leaves out.
+fn installed(program: &str) -> std::path::PathBuf {
+    ["/usr/sbin", "/usr/bin"]
+        .iter()
+        .map(|dir| std::path::Path::new(dir).join(program))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| program.into())
 }
 
 /// `examples/cluster-chat` in a child process; killed on drop.
