@@ -10,7 +10,8 @@
 //! `listening on ws://ADDRESS/` once it accepts connections. Each connection is one
 //! task: `accept_async` runs the handshake, then the connection echoes until the peer
 //! closes. Replies are fed, not sent: they go out when no more input is ready, so the
-//! replies to pipelined messages share one write. The async layers come from the
+//! replies to pipelined messages share one write; each message's buffer is recycled
+//! for the next, so the echo allocates nothing per message. The async layers come from the
 //! `tokio` feature, which the facade's dev-dependencies turn on for its examples.
 //!
 //! Two ways to use the cores, both measured by `ws-loadgen`'s async scenarios:
@@ -32,15 +33,24 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 fn main() -> Result<(), BoxError> {
     let mut addr = String::from("127.0.0.1:9001");
     let mut per_core = true;
-    for arg in std::env::args().skip(1) {
+    let mut threads = thread::available_parallelism().map_or(1, |n| n.get());
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--per-core" => per_core = true,
             "--multi-thread" => per_core = false,
+            "--threads" => {
+                threads = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or("--threads takes a number of threads, at least 1")?;
+            }
             _ => addr = arg,
         }
     }
     if per_core {
-        serve_per_core(&addr)
+        serve_per_core(&addr, threads)
     } else {
         serve_multi_thread(&addr)
     }
@@ -59,8 +69,7 @@ fn serve_multi_thread(addr: &str) -> Result<(), BoxError> {
 }
 
 /// A current-thread runtime per core, each with a listener of its own on one port.
-fn serve_per_core(addr: &str) -> Result<(), BoxError> {
-    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+fn serve_per_core(addr: &str, cores: usize) -> Result<(), BoxError> {
     let mut addr: SocketAddr = addr.parse()?;
     let mut runtimes = Vec::with_capacity(cores);
     for _ in 0..cores {
@@ -124,5 +133,7 @@ async fn echo(tcp: TcpStream) {
         if ws.feed(&message).await.is_err() {
             return;
         }
+        // Its buffer takes the next message: no allocation per message.
+        ws.recycle(message);
     }
 }

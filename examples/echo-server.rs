@@ -71,6 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     server.on_connect("/", |stream, _path| {
         while let Ok(message) = stream.read_message() {
             stream.send(&message)?;
+            stream.recycle(message);
         }
         Ok(())
     })?;
@@ -91,6 +92,7 @@ async fn serve_async(addr: String, config: ServerConfig) -> Result<(), Box<dyn s
     server.on_connect("/", |mut ws, _path| async move {
         while let Ok(message) = ws.recv().await {
             ws.send(&message).await?;
+            ws.recycle(message);
         }
         Ok(())
     })?;

@@ -289,6 +289,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
         self.conn.buffer_capacity()
     }
 
+    /// Gives back a message's buffer for the next message [`AsyncStream::recv`]
+    /// answers, so that a loop that receives, answers and recycles allocates nothing
+    /// per message (buffers over 256 KiB are freed instead):
+    ///
+    /// ```no_run
+    /// # async fn echo(mut ws: ws_stream::AsyncStream<tokio::net::TcpStream>) -> ws_stream::Result<()> {
+    /// loop {
+    ///     let message = ws.recv().await?;
+    ///     ws.feed(&message).await?;
+    ///     ws.recycle(message);
+    /// }
+    /// # }
+    /// ```
+    pub fn recycle(&mut self, message: Message) {
+        self.conn.recycle(message);
+    }
+
     /// Which end of the connection this is.
     pub fn role(&self) -> Role {
         self.conn.role()
@@ -710,6 +727,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncReader<S> {
     /// How the connection ended, once it has.
     pub fn close_frame(&self) -> Option<CloseFrame> {
         lock(&self.shared.stream).close_frame().cloned()
+    }
+
+    /// Gives back a message's buffer for the next message; see
+    /// [`AsyncStream::recycle`].
+    pub fn recycle(&mut self, message: Message) {
+        lock(&self.shared.stream).recycle(message);
     }
 }
 

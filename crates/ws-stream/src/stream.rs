@@ -282,6 +282,14 @@ impl<S: Read + Write> Stream<S> {
         self.conn.buffer_capacity()
     }
 
+    /// Gives back a message's buffer for the next message
+    /// [`Stream::read_message`] answers, so that a loop that reads, answers and
+    /// recycles allocates nothing per message (buffers over 256 KiB are freed
+    /// instead).
+    pub fn recycle(&mut self, message: Message) {
+        self.conn.recycle(message);
+    }
+
     /// The underlying stream.
     pub fn get_ref(&self) -> &S {
         &self.io

@@ -75,15 +75,63 @@ fn sequence_len(lead: u8) -> usize {
 pub(crate) struct TextBuffer {
     bytes: Vec<u8>,
     validator: Utf8Validator,
+    /// Where bytes read straight into the buffer begin, while they are unchecked
+    /// (see [`TextBuffer::tail`]); `None` when every byte held is checked.
+    unchecked: Option<usize>,
 }
 
 impl TextBuffer {
-    /// An empty buffer with room for `capacity` bytes.
-    pub(crate) fn with_capacity(capacity: usize) -> TextBuffer {
+    /// An empty buffer in `bytes` (cleared), with room for `capacity` bytes.
+    pub(crate) fn reusing(mut bytes: Vec<u8>, capacity: usize) -> TextBuffer {
+        bytes.clear();
+        bytes.reserve(capacity);
         TextBuffer {
-            bytes: Vec::with_capacity(capacity),
+            bytes,
             validator: Utf8Validator::default(),
+            unchecked: None,
         }
+    }
+
+    /// `n` zeroed bytes appended for a read to fill; they stay unchecked, and count
+    /// for nothing, until [`TextBuffer::check_tail`]. A tail not yet checked is
+    /// first cut to what [`TextBuffer::keep_tail`] kept.
+    pub(crate) fn tail(&mut self, n: usize) -> &mut [u8] {
+        let len = self.bytes.len();
+        self.unchecked.get_or_insert(len);
+        self.bytes.resize(len + n, 0);
+        &mut self.bytes[len..]
+    }
+
+    /// The last `offered` bytes, as a read left them in [`TextBuffer::tail`]'s room.
+    pub(crate) fn offered_tail(&self, offered: usize) -> &[u8] {
+        &self.bytes[self.bytes.len() - offered..]
+    }
+
+    /// Keeps the first `n` bytes of the room the last [`TextBuffer::tail`] gave.
+    pub(crate) fn keep_tail(&mut self, offered: usize, n: usize) {
+        let len = self.bytes.len();
+        self.bytes.truncate(len - offered + n.min(offered));
+        if self.unchecked == Some(self.bytes.len()) {
+            self.unchecked = None;
+        }
+    }
+
+    /// Lets `prepare` (unmasking) change the unchecked tail, then checks it as the
+    /// next piece of the text; bytes that fail the check are removed again.
+    pub(crate) fn check_tail(
+        &mut self,
+        prepare: impl FnOnce(&mut [u8]),
+    ) -> Result<(), InvalidUtf8> {
+        let Some(start) = self.unchecked.take() else {
+            return Ok(());
+        };
+        let tail = &mut self.bytes[start..];
+        prepare(tail);
+        let checked = self.validator.feed(tail);
+        if checked.is_err() {
+            self.bytes.truncate(start);
+        }
+        checked
     }
 
     /// Appends the next piece, failing as soon as the text so far cannot be UTF-8.
@@ -115,26 +163,36 @@ impl TextBuffer {
     /// The whole text, if it does not end inside a sequence.
     #[allow(unsafe_code)]
     pub(crate) fn finish(self) -> Result<String, InvalidUtf8> {
+        if self.unchecked.is_some() {
+            return Err(InvalidUtf8);
+        }
         self.validator.finish()?;
-        // SAFETY: `push` is the only way bytes enter `self.bytes`, and it appends a
-        // piece only after the validator accepted it as the continuation of every
-        // piece before it; `finish` just confirmed no sequence is left open. So
+        // SAFETY: bytes enter `self.bytes` through `push` and `append_with`, which
+        // keep a piece only after the validator accepted it as the continuation of
+        // every piece before it, and through `tail`, whose bytes stay marked
+        // unchecked (refused just above) until `check_tail` validates them the same
+        // way or removes them; `finish` just confirmed no sequence is left open. So
         // `self.bytes` is exactly a sequence the validator found to be UTF-8.
         Ok(unsafe { String::from_utf8_unchecked(self.bytes) })
     }
 }
 
+/// Validates a whole text at once (the common, unfragmented case) and copies it into `buffer` (cleared first), so
+/// that a buffer kept from an earlier message saves the allocation.
+#[allow(unsafe_code)]
+pub(crate) fn text_into(bytes: &[u8], mut buffer: Vec<u8>) -> Result<String, InvalidUtf8> {
+    if simdutf8::basic::from_utf8(bytes).is_err() {
+        return Err(InvalidUtf8);
+    }
+    buffer.clear();
+    buffer.extend_from_slice(bytes);
+    // SAFETY: `buffer` holds exactly `bytes`, which simdutf8 just found to be UTF-8.
+    Ok(unsafe { String::from_utf8_unchecked(buffer) })
+}
+
 /// Whether `bytes` are UTF-8, checked at once.
 pub(crate) fn is_valid(bytes: &[u8]) -> bool {
     simdutf8::basic::from_utf8(bytes).is_ok()
-}
-
-/// Validates a whole text at once (the common, unfragmented case) and copies it out.
-pub(crate) fn text_from_slice(bytes: &[u8]) -> Result<String, InvalidUtf8> {
-    match simdutf8::basic::from_utf8(bytes) {
-        Ok(text) => Ok(text.to_owned()),
-        Err(_) => Err(InvalidUtf8),
-    }
 }
 
 #[cfg(test)]

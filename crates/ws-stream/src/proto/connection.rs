@@ -735,6 +735,9 @@ impl Connection {
         {
             spare.write = buf;
         }
+        if spare.message.capacity() == 0 {
+            spare.message = self.receiver.take_spare_message();
+        }
         self.release_buffers();
     }
 
@@ -743,6 +746,14 @@ impl Connection {
     pub fn reuse_buffers(&mut self, spare: &mut SpareBuffers) {
         self.receiver.adopt_buffer(&mut spare.read);
         self.sender.adopt_buffer(&mut spare.write);
+        self.receiver.adopt_spare_message(&mut spare.message);
+    }
+
+    /// Gives back the buffer of a received message (or of any message) for the next
+    /// message to be received into; see [`Receiver::recycle`]. A loop that receives,
+    /// answers and recycles each message allocates nothing per message.
+    pub fn recycle(&mut self, message: Message) {
+        self.receiver.recycle(message);
     }
 
     /// The peer's Close arrived (our answer is queued): the connection is over.
@@ -986,14 +997,17 @@ impl CloseRequest {
     }
 }
 
-/// Read and write buffers that idle connections gave back, for the next connection to
-/// use instead of allocating its own; see [`Connection::release_buffers_to`]. It holds
-/// at most one of each, the read buffer at most [`SpareBuffers::MAX_READ`] bytes and
-/// the write buffer what a sender keeps between messages (64 KiB and a header).
+/// Read, write and message buffers that idle connections gave back, for the next
+/// connection to use instead of allocating its own; see
+/// [`Connection::release_buffers_to`]. It holds at most one of each, the read buffer
+/// at most [`SpareBuffers::MAX_READ`] bytes, the write buffer what a sender keeps
+/// between messages (64 KiB and a header) and the message buffer what
+/// [`Connection::recycle`] keeps (256 KiB).
 #[derive(Debug, Default)]
 pub struct SpareBuffers {
     read: Vec<u8>,
     write: Vec<u8>,
+    message: Vec<u8>,
 }
 
 impl SpareBuffers {
@@ -1006,11 +1020,12 @@ impl SpareBuffers {
         SpareBuffers {
             read: Vec::new(),
             write: Vec::new(),
+            message: Vec::new(),
         }
     }
 
     /// The heap bytes kept.
     pub fn capacity(&self) -> usize {
-        self.read.capacity() + self.write.capacity()
+        self.read.capacity() + self.write.capacity() + self.message.capacity()
     }
 }

@@ -11,6 +11,18 @@ use crate::{CloseFrame, Config, Error, Message, MessageKind, Result, Role};
 /// A read this small, with the buffer drained, means the traffic is light again.
 const SMALL_READ: usize = 1 << 10;
 
+/// A frame's payload still to come that is at least this large is read straight into
+/// its message rather than through the read buffer: one copy less, and reads as large
+/// as the payload instead of the read buffer.
+const DIRECT_READ_MIN: usize = INITIAL_READ_BUFFER;
+
+/// The room offered past a frame's end in a direct read (see `direct_len`); the
+/// read buffer, at least this large, takes what lands there.
+const DIRECT_SLACK: usize = INITIAL_READ_BUFFER;
+
+/// A message buffer given back ([`Receiver::recycle`]) is kept if no larger than this.
+const RECYCLE_MAX: usize = 256 << 10;
+
 /// The most reserved for a message before its bytes arrive.
 const EAGER_RESERVE: usize = 1 << 20;
 
@@ -98,6 +110,14 @@ pub struct Receiver {
     last_read: usize,
     frame: Option<PayloadState>,
     message: Option<MessageState>,
+    /// Room offered by [`Receiver::buffer_mut`] at the end of the message being
+    /// held, for a read straight into it; not yet reported by [`Receiver::filled`].
+    direct_offer: Option<DirectOffer>,
+    /// Bytes read straight into the held message, still masked and unchecked:
+    /// [`Receiver::consume_payload`] takes them in before anything else.
+    direct_unconsumed: usize,
+    /// A buffer of an earlier message, for the next one (see [`Receiver::recycle`]).
+    spare: Vec<u8>,
     streaming: bool,
     reply: Option<Reply>,
     closed: bool,
@@ -109,6 +129,15 @@ pub struct Receiver {
     /// Messages begun, and how many of them compressed.
     pub(crate) messages: u64,
     pub(crate) compressed_messages: u64,
+}
+
+/// Room at the end of a held message, offered for a read straight into it.
+#[derive(Debug, Clone, Copy)]
+struct DirectOffer {
+    /// The bytes offered.
+    room: usize,
+    /// How many of them the frame's payload fills; a read may go past them.
+    payload: usize,
 }
 
 /// The data frame whose payload is being consumed.
@@ -185,6 +214,9 @@ impl Receiver {
             last_read: 0,
             frame: None,
             message: None,
+            direct_offer: None,
+            direct_unconsumed: 0,
+            spare: Vec::new(),
             streaming: false,
             reply: None,
             closed: false,
@@ -205,7 +237,25 @@ impl Receiver {
     /// Starts at 4 KiB and doubles, up to the configured `max_read_buffer`, after a
     /// read fills it, so that idle connections stay small and busy ones read in
     /// large chunks; it returns to 4 KiB once drained after only small reads.
+    ///
+    /// While a large frame's payload is still to come and nothing else is buffered,
+    /// the room is the end of the message being assembled, up to the frame's end:
+    /// the payload is read in place, in reads as large as it is.
     pub fn buffer_mut(&mut self) -> &mut [u8] {
+        self.withdraw_direct_offer();
+        let direct = self.direct_len();
+        if direct.room > 0 {
+            self.direct_offer = Some(direct);
+            match self.message.as_mut().map(|message| &mut message.sink) {
+                Some(Sink::Text(text)) => return text.tail(direct.room),
+                Some(Sink::Binary(data)) => {
+                    let len = data.len();
+                    data.resize(len + direct.room, 0);
+                    return &mut data[len..];
+                }
+                _ => self.direct_offer = None,
+            }
+        }
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -238,9 +288,93 @@ impl Receiver {
         &mut self.buf[self.end..]
     }
 
+    /// How much of the current frame's payload to read straight into its message:
+    /// none unless the read buffer is drained, the message is held whole (not
+    /// compressed, not in pieces) and at least [`DIRECT_READ_MIN`] bytes are to come;
+    /// never past the frame's end, so a read cannot take the next frame's bytes.
+    fn direct_len(&self) -> DirectOffer {
+        let none = DirectOffer {
+            room: 0,
+            payload: 0,
+        };
+        let (Some(frame), Some(message)) = (&self.frame, &self.message) else {
+            return none;
+        };
+        if self.start != self.end
+            || message.compressed
+            || !matches!(message.sink, Sink::Text(_) | Sink::Binary(_))
+        {
+            return none;
+        }
+        let to_come = frame.len - frame.consumed - self.direct_unconsumed as u64;
+        // The frame passed the size limit when it began, so it fits in memory.
+        let to_come = usize::try_from(to_come).unwrap_or(usize::MAX);
+        if to_come < DIRECT_READ_MIN {
+            return none;
+        }
+        let most = self.max_read_buffer.max(DIRECT_READ_MIN);
+        if to_come > most {
+            return DirectOffer {
+                room: most,
+                payload: most,
+            };
+        }
+        // Room past the frame's end too, so that a read which takes all of it comes
+        // back short (the transport had no more), and the driver need not try another
+        // read to learn that; bytes read past the end go to the read buffer.
+        DirectOffer {
+            room: to_come + DIRECT_SLACK,
+            payload: to_come,
+        }
+    }
+
+    /// Takes back room offered for a direct read that no read filled.
+    fn withdraw_direct_offer(&mut self) {
+        self.keep_direct(0);
+    }
+
+    /// Keeps `n` bytes read into the room last offered for a direct read: those of
+    /// the payload stay in the message, any after it move to the read buffer.
+    fn keep_direct(&mut self, n: usize) {
+        let Some(offer) = self.direct_offer.take() else {
+            return;
+        };
+        let n = n.min(offer.room);
+        let payload = n.min(offer.payload);
+        let sink = match self.message.as_mut().map(|message| &mut message.sink) {
+            Some(Sink::Text(text)) => text.offered_tail(offer.room),
+            Some(Sink::Binary(data)) => {
+                let len = data.len();
+                &data[len - offer.room..]
+            }
+            _ => return,
+        };
+        let after = &sink[payload..n];
+        if !after.is_empty() {
+            // The read buffer was drained (a direct read needs that): start it anew.
+            if self.buf.len() < after.len() {
+                self.buf.resize(INITIAL_READ_BUFFER.max(after.len()), 0);
+            }
+            self.buf[..after.len()].copy_from_slice(after);
+            self.start = 0;
+            self.end = after.len();
+            self.last_read = self.last_read.max(after.len());
+        }
+        match self.message.as_mut().map(|message| &mut message.sink) {
+            Some(Sink::Text(text)) => text.keep_tail(offer.room, payload),
+            Some(Sink::Binary(data)) => data.truncate(data.len() - offer.room + payload),
+            _ => return,
+        }
+        self.direct_unconsumed += payload;
+    }
+
     /// Records that `n` bytes were read into [`Receiver::buffer_mut`].
     #[inline]
     pub fn filled(&mut self, n: usize) {
+        if self.direct_offer.is_some() {
+            self.keep_direct(n);
+            return;
+        }
         let n = n.min(self.buf.len() - self.end);
         self.end += n;
         self.grow = n == self.offered && 2 * n >= self.buf.len();
@@ -256,10 +390,14 @@ impl Receiver {
             let room = self.buffer_mut();
             let n = room.len().min(bytes.len());
             room[..n].copy_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            if self.direct_offer.is_some() {
+                self.keep_direct(n);
+                continue;
+            }
             self.end += n;
             self.grow = n == self.offered;
             self.last_read = self.last_read.max(n);
-            bytes = &bytes[n..];
         }
     }
 
@@ -270,7 +408,7 @@ impl Receiver {
 
     /// The bytes the buffer holds, in use or not: the receiver's memory footprint.
     pub fn capacity(&self) -> usize {
-        self.buf.capacity()
+        self.buf.capacity() + self.spare.capacity()
     }
 
     /// Drops the bytes received but not yet decoded.
@@ -287,8 +425,33 @@ impl Receiver {
             self.end = 0;
         }
         self.inflated = Vec::new();
+        self.spare = Vec::new();
         if let Some(inflater) = &mut self.inflater {
             inflater.release();
+        }
+    }
+
+    /// The buffer kept for the next message, for another receiver to adopt.
+    pub(crate) fn take_spare_message(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.spare)
+    }
+
+    /// Takes `buffer` (leaving it empty) as the buffer for the next message, if this
+    /// receiver keeps none.
+    pub(crate) fn adopt_spare_message(&mut self, buffer: &mut Vec<u8>) {
+        if self.spare.capacity() == 0 {
+            self.spare = std::mem::take(buffer);
+        }
+    }
+
+    /// Gives back the buffer of a message this receiver delivered (or any message),
+    /// for the next message to be received into: a loop that receives, uses and
+    /// recycles each message allocates nothing per message. Buffers over 256 KiB are
+    /// freed instead, so a connection that once saw a large message does not keep it.
+    pub fn recycle(&mut self, message: Message) {
+        let buffer = message.into_bytes();
+        if buffer.capacity() <= RECYCLE_MAX && buffer.capacity() > self.spare.capacity() {
+            self.spare = buffer;
         }
     }
 
@@ -537,11 +700,16 @@ impl Receiver {
         {
             let payload = self.take_whole_payload(&header, header_len, payload_len);
             let bytes = &self.buf[payload];
+            let mut buffer = std::mem::take(&mut self.spare);
             let message = match kind {
                 MessageKind::Text => {
-                    Message::Text(utf8::text_from_slice(bytes).map_err(|_| Error::InvalidUtf8)?)
+                    Message::Text(utf8::text_into(bytes, buffer).map_err(|_| Error::InvalidUtf8)?)
                 }
-                MessageKind::Binary => Message::Binary(bytes.to_vec()),
+                MessageKind::Binary => {
+                    buffer.clear();
+                    buffer.extend_from_slice(bytes);
+                    Message::Binary(buffer)
+                }
             };
             return Ok(Some(Step::Message(message)));
         }
@@ -563,8 +731,16 @@ impl Receiver {
                 utf8: None,
                 deliver: true,
             },
-            (false, MessageKind::Text) => Sink::Text(TextBuffer::with_capacity(capacity)),
-            (false, MessageKind::Binary) => Sink::Binary(Vec::with_capacity(capacity)),
+            (false, MessageKind::Text) => Sink::Text(TextBuffer::reusing(
+                std::mem::take(&mut self.spare),
+                capacity,
+            )),
+            (false, MessageKind::Binary) => {
+                let mut data = std::mem::take(&mut self.spare);
+                data.clear();
+                data.reserve(capacity);
+                Sink::Binary(data)
+            }
         };
         self.message = Some(MessageState {
             sink,
@@ -615,6 +791,32 @@ impl Receiver {
         let (Some(frame), Some(message)) = (&mut self.frame, &mut self.message) else {
             return Ok(None);
         };
+        if self.direct_unconsumed > 0 {
+            // Read in place (see `direct_len`): unmask and check what came, as the
+            // buffered path below does.
+            let n = std::mem::take(&mut self.direct_unconsumed);
+            let offset = (frame.consumed % 4) as usize;
+            let unmask = |bytes: &mut [u8]| {
+                if let Some(key) = frame.mask {
+                    ws_frame::apply_mask_at(bytes, key, offset);
+                }
+            };
+            match &mut message.sink {
+                Sink::Text(text) => text.check_tail(unmask).map_err(|_| Error::InvalidUtf8)?,
+                Sink::Binary(data) => {
+                    let len = data.len();
+                    unmask(&mut data[len - n..]);
+                }
+                Sink::Pieces { .. } => {}
+            }
+            frame.consumed += n as u64;
+            message.size = message.size.saturating_add(n);
+            if frame.consumed == frame.len {
+                message.complete = frame.fin;
+                self.frame = None;
+            }
+            return Ok(None);
+        }
         let remaining = frame.len - frame.consumed;
         let available = (self.end - self.start).min(max);
         let take =

@@ -8,6 +8,7 @@
 mod async_stream;
 mod close;
 mod control;
+mod in_place;
 mod interop;
 mod keepalive;
 mod limits;
