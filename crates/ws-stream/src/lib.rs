@@ -64,11 +64,21 @@
 //! echoed; a violation is answered with the matching close code (1002, 1007, 1009)
 //! before the connection ends, and an abrupt end is reported as 1006.
 //!
+//! # Buffers and copies
+//!
+//! The read buffer starts at 4 KiB and grows only while reads fill it; idle
+//! connections give their buffers back. A frame's payload of 4 KiB or more that is
+//! still to come is read straight into its message, in reads as large as it is (up to
+//! [`Config::max_read_buffer`]), rather than through the read buffer. A message given
+//! back with [`Stream::recycle`] (or `AsyncStream::recycle`) is the buffer the next
+//! one is received into, so a loop that receives, answers and recycles allocates
+//! nothing per message.
+//!
 //! # Unsafe
 //!
-//! One block, in the private `utf8` module: text already validated piece by piece
-//! becomes a `String` without std validating it again (std's validator is an order of
-//! magnitude slower than simdutf8 on multi-byte text). Its tests compare it with std
+//! Two blocks, in the private `utf8` module: text already validated (piece by piece,
+//! or whole by simdutf8) becomes a `String` without std validating it again (std's
+//! validator is an order of magnitude slower than simdutf8 on multi-byte text). Its tests compare it with std
 //! at every split of valid and invalid samples, and pass under Miri
 //! (`cargo +nightly miri test -p ws-stream --lib utf8`). Everything else is safe code.
 #![deny(unsafe_code)]

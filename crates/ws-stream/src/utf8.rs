@@ -259,4 +259,46 @@ mod tests {
             "E0 80 is overlong"
         );
     }
+
+    /// Bytes read into [`TextBuffer::tail`]'s room, at any split, agree with std,
+    /// and a tail not yet checked is never part of a finished text.
+    #[test]
+    fn tails_agree_with_std_for_every_split() {
+        for sample in SAMPLES {
+            let expected = std::str::from_utf8(sample).is_ok();
+            for i in 0..=sample.len() {
+                let mut buffer = TextBuffer::reusing(b"old bytes".to_vec(), 0);
+                let mut result = buffer.push(&sample[..i]);
+                if result.is_ok() {
+                    // Offer more room than the rest needs, as a direct read does.
+                    let rest = &sample[i..];
+                    buffer.tail(rest.len() + 3)[..rest.len()].copy_from_slice(rest);
+                    buffer.keep_tail(rest.len() + 3, rest.len());
+                    result = buffer.check_tail(|_| {});
+                }
+                match result.and_then(|()| buffer.finish()) {
+                    Ok(text) => {
+                        assert!(expected, "{sample:?} split at {i}");
+                        assert_eq!(text.as_bytes(), *sample);
+                    }
+                    Err(InvalidUtf8) => assert!(!expected, "{sample:?} split at {i}"),
+                }
+            }
+        }
+        let mut buffer = TextBuffer::default();
+        buffer.tail(1)[0] = b'a';
+        buffer.keep_tail(1, 1);
+        assert_eq!(buffer.finish(), Err(InvalidUtf8), "an unchecked tail");
+    }
+
+    #[test]
+    fn text_into_agrees_with_std() {
+        for sample in SAMPLES {
+            let result = text_into(sample, b"a longer buffer from before".to_vec());
+            match std::str::from_utf8(sample) {
+                Ok(text) => assert_eq!(result.as_deref(), Ok(text)),
+                Err(_) => assert_eq!(result, Err(InvalidUtf8)),
+            }
+        }
+    }
 }
