@@ -180,12 +180,11 @@ impl TextBuffer {
 /// Validates a whole text at once (the common, unfragmented case) and copies it into `buffer` (cleared first), so
 /// that a buffer kept from an earlier message saves the allocation.
 #[allow(unsafe_code)]
-pub(crate) fn text_into(bytes: &[u8], mut buffer: Vec<u8>) -> Result<String, InvalidUtf8> {
+pub(crate) fn text_into(bytes: &[u8], buffer: Vec<u8>) -> Result<String, InvalidUtf8> {
     if simdutf8::basic::from_utf8(bytes).is_err() {
         return Err(InvalidUtf8);
     }
-    buffer.clear();
-    buffer.extend_from_slice(bytes);
+    let buffer = crate::message::copied_into(bytes, buffer);
     // SAFETY: `buffer` holds exactly `bytes`, which simdutf8 just found to be UTF-8.
     Ok(unsafe { String::from_utf8_unchecked(buffer) })
 }

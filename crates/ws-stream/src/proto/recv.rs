@@ -242,7 +242,9 @@ impl Receiver {
     /// the room is the end of the message being assembled, up to the frame's end:
     /// the payload is read in place, in reads as large as it is.
     pub fn buffer_mut(&mut self) -> &mut [u8] {
-        self.withdraw_direct_offer();
+        if self.direct_offer.is_some() {
+            self.withdraw_direct_offer();
+        }
         let direct = self.direct_len();
         if direct.room > 0 {
             self.direct_offer = Some(direct);
@@ -700,16 +702,12 @@ impl Receiver {
         {
             let payload = self.take_whole_payload(&header, header_len, payload_len);
             let bytes = &self.buf[payload];
-            let mut buffer = std::mem::take(&mut self.spare);
+            let buffer = std::mem::take(&mut self.spare);
             let message = match kind {
                 MessageKind::Text => {
                     Message::Text(utf8::text_into(bytes, buffer).map_err(|_| Error::InvalidUtf8)?)
                 }
-                MessageKind::Binary => {
-                    buffer.clear();
-                    buffer.extend_from_slice(bytes);
-                    Message::Binary(buffer)
-                }
+                MessageKind::Binary => Message::Binary(crate::message::copied_into(bytes, buffer)),
             };
             return Ok(Some(Step::Message(message)));
         }
