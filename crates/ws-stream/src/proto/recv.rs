@@ -239,8 +239,9 @@ impl Receiver {
     /// large chunks; it returns to 4 KiB once drained after only small reads.
     ///
     /// While a large frame's payload is still to come and nothing else is buffered,
-    /// the room is the end of the message being assembled, up to the frame's end:
-    /// the payload is read in place, in reads as large as it is.
+    /// the room is the end of the message being assembled, up to the frame's end and
+    /// 4 KiB past it: the payload is read in place, in reads as large as it is, and
+    /// bytes read past its end are moved to the read buffer.
     pub fn buffer_mut(&mut self) -> &mut [u8] {
         if self.direct_offer.is_some() {
             self.withdraw_direct_offer();
@@ -293,7 +294,7 @@ impl Receiver {
     /// How much of the current frame's payload to read straight into its message:
     /// none unless the read buffer is drained, the message is held whole (not
     /// compressed, not in pieces) and at least [`DIRECT_READ_MIN`] bytes are to come;
-    /// never past the frame's end, so a read cannot take the next frame's bytes.
+    /// at most `max_read_buffer`, or the rest of the payload and [`DIRECT_SLACK`].
     fn direct_len(&self) -> DirectOffer {
         let none = DirectOffer {
             room: 0,
