@@ -140,3 +140,10 @@ pub(crate) fn copied_into(bytes: &[u8], mut buffer: Vec<u8>) -> Vec<u8> {
     buffer.extend_from_slice(bytes);
     buffer
 }
+
+/// `buffer` emptied, with room for at least `capacity` bytes.
+pub(crate) fn emptied_with_room(mut buffer: Vec<u8>, capacity: usize) -> Vec<u8> {
+    buffer.clear();
+    buffer.reserve(capacity);
+    buffer
+}

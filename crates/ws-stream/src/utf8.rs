@@ -82,19 +82,17 @@ pub(crate) struct TextBuffer {
 
 impl TextBuffer {
     /// An empty buffer in `bytes` (cleared), with room for `capacity` bytes.
-    pub(crate) fn reusing(mut bytes: Vec<u8>, capacity: usize) -> TextBuffer {
-        bytes.clear();
-        bytes.reserve(capacity);
+    pub(crate) fn reusing(bytes: Vec<u8>, capacity: usize) -> TextBuffer {
         TextBuffer {
-            bytes,
+            bytes: crate::message::emptied_with_room(bytes, capacity),
             validator: Utf8Validator::default(),
             unchecked: None,
         }
     }
 
-    /// `n` zeroed bytes appended for a read to fill; they stay unchecked, and count
-    /// for nothing, until [`TextBuffer::check_tail`]. A tail not yet checked is
-    /// first cut to what [`TextBuffer::keep_tail`] kept.
+    /// `n` zeroed bytes appended for a read to fill; [`TextBuffer::keep_tail`] cuts
+    /// them to what the read filled, and they stay unchecked (no finished text holds
+    /// them) until [`TextBuffer::check_tail`].
     pub(crate) fn tail(&mut self, n: usize) -> &mut [u8] {
         let len = self.bytes.len();
         self.unchecked.get_or_insert(len);

@@ -734,12 +734,10 @@ impl Receiver {
                 std::mem::take(&mut self.spare),
                 capacity,
             )),
-            (false, MessageKind::Binary) => {
-                let mut data = std::mem::take(&mut self.spare);
-                data.clear();
-                data.reserve(capacity);
-                Sink::Binary(data)
-            }
+            (false, MessageKind::Binary) => Sink::Binary(crate::message::emptied_with_room(
+                std::mem::take(&mut self.spare),
+                capacity,
+            )),
         };
         self.message = Some(MessageState {
             sink,
