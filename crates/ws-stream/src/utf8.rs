@@ -100,6 +100,11 @@ impl TextBuffer {
         &mut self.bytes[len..]
     }
 
+    /// How many bytes [`TextBuffer::tail`] can offer without reallocating.
+    pub(crate) fn spare_capacity(&self) -> usize {
+        self.bytes.capacity() - self.bytes.len()
+    }
+
     /// The last `offered` bytes, as a read left them in [`TextBuffer::tail`]'s room.
     pub(crate) fn offered_tail(&self, offered: usize) -> &[u8] {
         &self.bytes[self.bytes.len() - offered..]
@@ -178,6 +183,8 @@ impl TextBuffer {
 /// Validates a whole text at once (the common, unfragmented case) and copies it into `buffer` (cleared first), so
 /// that a buffer kept from an earlier message saves the allocation.
 #[allow(unsafe_code)]
+// Inlined for the reason `Receiver::poll_step` is: the text stays in registers.
+#[inline(always)]
 pub(crate) fn text_into(bytes: &[u8], buffer: Vec<u8>) -> Result<String, InvalidUtf8> {
     if simdutf8::basic::from_utf8(bytes).is_err() {
         return Err(InvalidUtf8);

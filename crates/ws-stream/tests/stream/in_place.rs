@@ -148,3 +148,28 @@ fn a_recycled_buffer_takes_the_next_message() {
         receiver.recycle(message);
     }
 }
+
+#[test]
+fn a_message_read_in_place_keeps_the_buffer_its_header_reserved() {
+    // The room past the frame's end that the last read is offered must not make the
+    // message reallocate: for a 1 MiB message that was a copy of all of it, and a
+    // buffer of twice its size held for as long as the message lives.
+    for (opcode, len) in [(TEXT, 300 << 10), (BINARY, 1 << 20), (BINARY, 5_000)] {
+        let payload = "x".repeat(len);
+        let wire = peer_frame(Role::Server, opcode, true, payload.as_bytes());
+        let mut receiver = Receiver::new(Role::Server, &Config::default());
+        let (messages, _, _) = drive(&mut receiver, &wire, &[1 << 30]);
+        let (Some(message), 1) = (messages.first(), messages.len()) else {
+            panic!("{} messages", messages.len());
+        };
+        let capacity = match message {
+            Message::Text(text) => text.capacity(),
+            Message::Binary(data) => data.capacity(),
+        };
+        assert_eq!(message.as_bytes(), payload.as_bytes());
+        assert!(
+            capacity <= len + (4 << 10),
+            "a {len} B message holds {capacity} B"
+        );
+    }
+}
