@@ -252,8 +252,9 @@ impl Receiver {
     ///
     /// While a large frame's payload is still to come and nothing else is buffered,
     /// the room is the end of the message being assembled, up to the frame's end and
-    /// 4 KiB past it: the payload is read in place, in reads as large as it is, and
-    /// bytes read past its end are moved to the read buffer.
+    /// up to 4 KiB past it (as far as the message's buffer has room: it never grows
+    /// for them): the payload is read in place, in reads as large as it is, and bytes
+    /// read past its end are moved to the read buffer.
     pub fn buffer_mut(&mut self) -> &mut [u8] {
         if self.direct_offer.is_some() {
             self.withdraw_direct_offer();
