@@ -132,7 +132,7 @@ impl fmt::Display for Message {
 /// `bytes` in `buffer` (cleared first) if it has the room, else in a new vector of
 /// exactly their size: a kept buffer saves the allocation, and without one this is
 /// `to_vec`'s single allocation rather than a growing vector's.
-// Inlined for the reason `Receiver::poll_step` is: the vector stays in registers.
+// Inlined for the reason `Receiver::poll_step` is: one copy of the vector less.
 #[inline(always)]
 pub(crate) fn copied_into(bytes: &[u8], mut buffer: Vec<u8>) -> Vec<u8> {
     if buffer.capacity() < bytes.len() {

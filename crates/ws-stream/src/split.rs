@@ -132,7 +132,7 @@ const MAX_READ: usize = 128 << 10;
 impl<S: Split> Reader<S> {
     /// Reads the next message; see [`Stream::read_message`].
     pub fn read_message(&mut self) -> Result<Message> {
-        self.next(&mut |event| match event {
+        self.next(|event| match event {
             Incoming::Message(message) => Some(message),
             _ => None,
         })
@@ -140,7 +140,7 @@ impl<S: Split> Reader<S> {
 
     /// Reads the next message or control frame; see [`Stream::read_event`].
     pub fn read_event(&mut self) -> Result<Event> {
-        self.next(&mut |event| match event {
+        self.next(|event| match event {
             event @ (Incoming::Message(_)
             | Incoming::Ping(_)
             | Incoming::Pong(_)
@@ -149,7 +149,8 @@ impl<S: Split> Reader<S> {
         })
     }
 
-    fn next<T>(&mut self, on_event: &mut dyn FnMut(Incoming<'_>) -> Option<T>) -> Result<T> {
+    /// Generic in `on_event` for the reason `Stream`'s reading loop is.
+    fn next<T>(&mut self, mut on_event: impl FnMut(Incoming<'_>) -> Option<T>) -> Result<T> {
         loop {
             let mut conn = lock(&self.shared.conn);
             let mut need_more = false;

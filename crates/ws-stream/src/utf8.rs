@@ -183,7 +183,7 @@ impl TextBuffer {
 /// Validates a whole text at once (the common, unfragmented case) and copies it into `buffer` (cleared first), so
 /// that a buffer kept from an earlier message saves the allocation.
 #[allow(unsafe_code)]
-// Inlined for the reason `Receiver::poll_step` is: the text stays in registers.
+// Inlined for the reason `Receiver::poll_step` is: one copy of the text less.
 #[inline(always)]
 pub(crate) fn text_into(bytes: &[u8], buffer: Vec<u8>) -> Result<String, InvalidUtf8> {
     if simdutf8::basic::from_utf8(bytes).is_err() {

@@ -559,8 +559,8 @@ impl Receiver {
 
     /// The next event as buffer ranges, so that the caller can act on it (queue the
     /// reply, record the end) before borrowing its payload with [`Receiver::view`].
-    // Inlined into its two callers, so the step reaches them in registers: returned
-    // through memory, its copy stalls on store forwarding, a sizeable part of a
+    // Inlined into its two callers, so that the step is not returned through memory
+    // once more: each such copy stalls on store forwarding, a sizeable part of a
     // small message's cost (seen with `perf annotate` on the in-memory echo bench).
     #[inline(always)]
     pub(crate) fn poll_step(&mut self, max: usize) -> Result<Option<Step>> {
