@@ -568,15 +568,7 @@ impl Receiver {
             return Err(Error::AlreadyClosed);
         }
         match self.step(max.max(1)) {
-            Ok(step) => {
-                // `Connection::poll_event` hands a message on without looking for a
-                // reply: only control frames and errors queue one.
-                debug_assert!(
-                    !matches!(step, Some(Step::Message(_))) || self.reply.is_none(),
-                    "a message step with a reply queued"
-                );
-                Ok(step)
-            }
+            Ok(step) => Ok(step),
             Err(error) => {
                 self.closed = true;
                 self.reply = error.close_code().map(Reply::Close);
