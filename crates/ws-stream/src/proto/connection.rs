@@ -44,8 +44,9 @@ pub struct Connection {
     /// Bytes came without a time since `now` was reported.
     now_is_stale: bool,
     close_request: Option<CloseRequest>,
-    /// The message we send in pieces, if one is unfinished.
-    outgoing: Option<Outgoing>,
+    /// The message we send in pieces, if one is unfinished. Boxed: it is rare, and
+    /// an idle connection should not carry its room.
+    outgoing: Option<Box<Outgoing>>,
     /// The frame size [`Connection::write_message_data`] gathers bytes to.
     piece_size: usize,
     max_write_buffer: usize,
@@ -392,7 +393,10 @@ impl Connection {
         {
             return Err(Error::MessageInProgress);
         }
-        let mut outgoing = self.outgoing.take().unwrap_or_else(|| Outgoing::new(kind));
+        let mut outgoing = self
+            .outgoing
+            .take()
+            .unwrap_or_else(|| Box::new(Outgoing::new(kind)));
         let sent = outgoing
             .check(payload, fin)
             .and_then(|()| self.sender.send_piece(outgoing.kind, payload, fin));
@@ -414,7 +418,7 @@ impl Connection {
         if self.in_outgoing_message() {
             return Err(Error::MessageInProgress);
         }
-        let mut outgoing = Outgoing::new(kind);
+        let mut outgoing = Box::new(Outgoing::new(kind));
         outgoing.started = true;
         self.outgoing = Some(outgoing);
         Ok(())

@@ -121,8 +121,9 @@ pub struct Receiver {
     streaming: bool,
     reply: Option<Reply>,
     closed: bool,
-    /// permessage-deflate's receiving half, if the handshake agreed to it.
-    inflater: Option<Inflater>,
+    /// permessage-deflate's receiving half, if the handshake agreed to it. Boxed, as
+    /// the sender's deflater is: most connections do without it.
+    inflater: Option<Box<Inflater>>,
     /// Inflated bytes of a message delivered in pieces, handed on as
     /// [`Incoming::MessageData`].
     inflated: Vec<u8>,
@@ -233,10 +234,10 @@ impl Receiver {
             reply: None,
             closed: false,
             inflater: deflate.map(|deflate| {
-                Inflater::new(
+                Box::new(Inflater::new(
                     deflate.receive_window_bits,
                     deflate.receive_no_context_takeover,
-                )
+                ))
             }),
             inflated: Vec::new(),
             messages: 0,

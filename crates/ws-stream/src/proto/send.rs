@@ -71,7 +71,10 @@ pub struct Sender {
     open_message: bool,
     keys: MaskKeys,
     /// permessage-deflate as agreed, and its compressor.
-    deflate: Option<(Deflate, Deflater)>,
+    /// Boxed: a deflater is as large as the rest of the sender, and a connection
+    /// without permessage-deflate (most of the 10,000 a server may hold) should not
+    /// carry its room.
+    deflate: Option<Box<(Deflate, Deflater)>>,
     /// The message being sent in pieces is compressed.
     compressing: bool,
     /// Compressed bytes on their way into frames.
@@ -120,7 +123,7 @@ impl Sender {
                 // another, sending uncompressed is still correct.
                 Deflater::new(settings)
                     .ok()
-                    .map(|deflater| (deflate, deflater))
+                    .map(|deflater| Box::new((deflate, deflater)))
             }),
             compressing: false,
             scratch: Vec::new(),
@@ -146,7 +149,7 @@ impl Sender {
         if self.open_message {
             return Err(Error::MessageInProgress);
         }
-        match &mut self.deflate {
+        match self.deflate.as_deref_mut() {
             Some((deflate, deflater)) if payload.len() >= deflate.min_size => {
                 let mut compressed = std::mem::take(&mut self.scratch);
                 compressed.clear();
@@ -199,7 +202,7 @@ impl Sender {
         if self.open_message {
             return Err(Error::MessageInProgress);
         }
-        match &self.deflate {
+        match self.deflate.as_deref() {
             Some((deflate, _))
                 if deflate.send_no_context_takeover && message.len() >= deflate.min_size =>
             {
@@ -250,7 +253,7 @@ impl Sender {
         } else {
             OpCode::Continuation
         };
-        match (&mut self.deflate, self.compressing) {
+        match (self.deflate.as_deref_mut(), self.compressing) {
             (Some((_, deflater)), true) => {
                 let mut compressed = std::mem::take(&mut self.scratch);
                 compressed.clear();
@@ -350,7 +353,7 @@ impl Sender {
             self.written = 0;
         }
         self.scratch = Vec::new();
-        if let Some((_, deflater)) = &mut self.deflate {
+        if let Some((_, deflater)) = self.deflate.as_deref_mut() {
             deflater.release();
         }
     }
