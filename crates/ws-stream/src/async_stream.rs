@@ -201,6 +201,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
         poll_fn(|cx| self.poll_feed_with(cx, message.len(), &mut queue)).await
     }
 
+    /// Sends a message it takes: a large payload is written from the message's own
+    /// buffer instead of being copied, and that buffer then takes a message
+    /// received next, as [`AsyncStream::recycle`] would; see
+    /// [`Connection::send_owned`]. Otherwise as [`AsyncStream::send`].
+    pub async fn send_owned(&mut self, message: Message) -> Result<()> {
+        self.send_with(message.len(), move |conn| conn.send_owned(message))
+            .await
+    }
+
+    /// Queues a message it takes, as [`AsyncStream::feed`] does, and as
+    /// [`AsyncStream::send_owned`] without copying a large payload: for an echo or
+    /// a proxy that has no further use for the message.
+    ///
+    /// ```no_run
+    /// # async fn echo(mut ws: ws_stream::AsyncStream<tokio::net::TcpStream>) -> ws_stream::Result<()> {
+    /// loop {
+    ///     let message = ws.recv().await?;
+    ///     ws.feed_owned(message).await?;
+    /// }
+    /// # }
+    /// ```
+    pub async fn feed_owned(&mut self, message: Message) -> Result<()> {
+        let len = message.len();
+        let mut queue = Some(move |conn: &mut Connection| conn.send_owned(message));
+        poll_fn(|cx| self.poll_feed_with(cx, len, &mut queue)).await
+    }
+
     /// Sends a text message.
     pub async fn send_text(&mut self, text: &str) -> Result<()> {
         self.send_with(text.len(), |conn| conn.send_text(text))
@@ -584,7 +611,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
     /// its write timeout gives up on a peer that stopped reading.
     fn poll_write_pending(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         while !self.conn.pending().is_empty() {
-            match Pin::new(&mut self.io).poll_write(cx, self.conn.pending()) {
+            // A payload sent owned waits in its own buffer: both go in one call.
+            let written = match self.conn.pending_parts() {
+                [head, tail] if !tail.is_empty() && self.io.is_write_vectored() => {
+                    let parts = [io::IoSlice::new(head), io::IoSlice::new(tail)];
+                    Pin::new(&mut self.io).poll_write_vectored(cx, &parts)
+                }
+                _ => Pin::new(&mut self.io).poll_write(cx, self.conn.pending()),
+            };
+            match written {
                 Poll::Pending => {
                     self.conn.write_blocked(Instant::now());
                     ready!(self.poll_timer(cx));

@@ -204,7 +204,14 @@ pub(crate) fn after_read(
 /// pending, for the next call.
 pub(crate) fn write_pending(io: &mut impl Write, conn: &mut Connection) -> Result<()> {
     while !conn.pending().is_empty() {
-        match io.write(conn.pending()) {
+        // A payload sent owned waits in its own buffer: both go in one call.
+        let written = match conn.pending_parts() {
+            [head, tail] if !tail.is_empty() => {
+                io.write_vectored(&[io::IoSlice::new(head), io::IoSlice::new(tail)])
+            }
+            _ => io.write(conn.pending()),
+        };
+        match written {
             Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
             Ok(n) => conn.advance(n),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}

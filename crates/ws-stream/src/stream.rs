@@ -148,6 +148,15 @@ impl<S: Read + Write> Stream<S> {
         self.send_with(message.len(), |conn| conn.send(message))
     }
 
+    /// Sends a message it takes: a large payload is written from the message's own
+    /// buffer instead of being copied, and that buffer then takes a message read
+    /// next, as [`Stream::recycle`] would; see
+    /// [`Connection::send_owned`](crate::proto::Connection::send_owned).
+    /// Otherwise as [`Stream::send`].
+    pub fn send_owned(&mut self, message: Message) -> Result<()> {
+        self.send_with(message.len(), move |conn| conn.send_owned(message))
+    }
+
     /// Sends a text message.
     pub fn send_text(&mut self, text: impl AsRef<str>) -> Result<()> {
         let text = text.as_ref();

@@ -20,6 +20,8 @@ use ws_stream::{Config, Message, Role, Stream};
 struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
+/// Allocations and reallocations made, ever.
+static ALLOCATIONS: AtomicIsize = AtomicIsize::new(0);
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
 // it upholds `GlobalAlloc`'s contract exactly as `System` does; the counter is a
@@ -28,6 +30,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded as is; see the impl.
         let ptr = unsafe { System.alloc(layout) };
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         if !ptr.is_null() {
             LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
         }
@@ -37,6 +40,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded as is; see the impl.
         let ptr = unsafe { System.alloc_zeroed(layout) };
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         if !ptr.is_null() {
             LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
         }
@@ -52,6 +56,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded as is; see the impl.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         if !new.is_null() {
             LIVE.fetch_add(
                 new_size as isize - layout.size() as isize,
@@ -156,6 +161,7 @@ fn idle_connection_heap() {
     assert!(ours_read < theirs_read);
 
     core_connection_heap();
+    owned_echo_allocations();
 
     // A header alone, announcing a 16 MiB frame (the default limit), must not make the
     // connection reserve 16 MiB before a byte of payload arrives.
@@ -173,6 +179,57 @@ fn idle_connection_heap() {
     assert!(
         reserved <= 1 << 20,
         "{reserved} B reserved for a bare header"
+    );
+}
+
+/// An echo of 64 KiB messages through two sans-IO connections, the server sending
+/// each message back owned (written from its own buffer, which then takes the next
+/// message) and the client recycling what it receives: after the first rounds no
+/// round allocates.
+fn owned_echo_allocations() {
+    use std::time::Instant;
+    use ws_stream::proto::{Connection, Incoming};
+
+    /// Moves every pending byte of `from` into `to`, then answers `to`'s next message.
+    fn deliver(from: &mut Connection, to: &mut Connection) -> Option<Message> {
+        while !from.pending().is_empty() {
+            let bytes = from.pending();
+            let room = to.read_buffer();
+            let n = room.len().min(bytes.len());
+            room[..n].copy_from_slice(&bytes[..n]);
+            from.advance(n);
+            to.filled(n, Instant::now());
+        }
+        match to.poll_event().unwrap() {
+            Some(Incoming::Message(message)) => Some(message),
+            _ => None,
+        }
+    }
+
+    let now = Instant::now();
+    let mut client = Connection::new(Role::Client, &Config::default(), now);
+    let mut server = Connection::new(Role::Server, &Config::default(), now);
+    let payload = vec![7; 64 << 10];
+    let round = |client: &mut Connection, server: &mut Connection| {
+        client.send_binary(&payload).unwrap();
+        let message = deliver(client, server).unwrap();
+        server.send_owned(message).unwrap();
+        let echo = deliver(server, client).unwrap();
+        assert_eq!(echo.as_bytes(), payload);
+        client.recycle(echo);
+    };
+    for _ in 0..3 {
+        round(&mut client, &mut server);
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..1000 {
+        round(&mut client, &mut server);
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    println!("owned 64 KiB echo: {allocations} allocations in 1000 round trips");
+    assert_eq!(
+        allocations, 0,
+        "allocations in 1000 round trips of an owned echo"
     );
 }
 

@@ -353,6 +353,18 @@ impl Connection {
         self.sender.send_message(message.kind(), message.as_bytes())
     }
 
+    /// Queues a message given away: a large payload (at least
+    /// [`OWNED_PAYLOAD_MIN`](super::OWNED_PAYLOAD_MIN) bytes, sent in one
+    /// uncompressed frame) is written from its own buffer instead of being copied,
+    /// and once written that buffer takes the next message received (as
+    /// [`Connection::recycle`] would). Otherwise as [`Connection::send`].
+    pub fn send_owned(&mut self, message: Message) -> Result<()> {
+        self.check_can_send_message()?;
+        let sent = self.sender.send_owned(message);
+        self.reclaim_sent_payload();
+        sent
+    }
+
     /// Queues a text message.
     pub fn send_text(&mut self, text: &str) -> Result<()> {
         self.check_can_send_message()?;
@@ -534,19 +546,40 @@ impl Connection {
 
     // Bytes out.
 
-    /// The bytes waiting to be written to the transport.
+    /// The bytes to write to the transport next: all that wait, or, while a
+    /// payload queued by [`Connection::send_owned`] waits, those before it and then
+    /// the payload. Write them and report with [`Connection::advance`] until
+    /// [`Connection::buffered_amount`] is 0.
     #[inline]
     pub fn pending(&self) -> &[u8] {
         self.sender.pending()
     }
 
+    /// Every byte waiting to be written, in order, as two slices (either may be
+    /// empty), for a vectored write; report what it wrote with
+    /// [`Connection::advance`].
+    #[inline]
+    pub fn pending_parts(&self) -> [&[u8]; 2] {
+        self.sender.pending_parts()
+    }
+
     /// Records that the first `n` pending bytes were written.
     #[inline]
     pub fn advance(&mut self, n: usize) {
-        self.bytes_sent += n.min(self.sender.pending().len()) as u64;
+        self.bytes_sent += n.min(self.sender.pending_len()) as u64;
         self.sender.advance(n);
         if n > 0 {
             self.write_deadline = None;
+        }
+        self.reclaim_sent_payload();
+    }
+
+    /// Hands the buffer of an owned payload written whole to the receiver, for the
+    /// next message to be read into: an echo allocates nothing per message.
+    #[inline]
+    fn reclaim_sent_payload(&mut self) {
+        if let Some(buffer) = self.sender.take_spent_tail() {
+            self.receiver.recycle(Message::Binary(buffer));
         }
     }
 
@@ -555,7 +588,7 @@ impl Connection {
     /// until a write makes progress ([`Connection::advance`]).
     pub fn write_blocked(&mut self, now: Instant) {
         self.set_now(now);
-        if self.write_deadline.is_none() && !self.sender.pending().is_empty() {
+        if self.write_deadline.is_none() && self.sender.pending_len() > 0 {
             self.write_deadline = self.write_timeout.map(|timeout| now + timeout);
         }
     }
@@ -563,14 +596,15 @@ impl Connection {
     /// Moves the pending bytes into `into` (which must be empty), as if written: for
     /// a driver that writes them outside a lock it holds the connection under.
     pub fn take_pending(&mut self, into: &mut Vec<u8>) {
-        self.bytes_sent += self.sender.pending().len() as u64;
+        self.bytes_sent += self.sender.pending_len() as u64;
         self.sender.take_pending(into);
         self.write_deadline = None;
+        self.reclaim_sent_payload();
     }
 
     /// How many bytes wait to be written.
     pub fn buffered_amount(&self) -> usize {
-        self.sender.pending().len()
+        self.sender.pending_len()
     }
 
     /// Whether a message of `len` bytes fits in the write buffer now. A driver that

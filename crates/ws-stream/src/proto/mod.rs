@@ -73,4 +73,4 @@ mod send;
 pub use connection::{CloseRequest, Connection, SpareBuffers, Stats, Transport};
 pub use keepalive::{Keepalive, Timer};
 pub use recv::{Event, Incoming, Receiver};
-pub use send::{ControlPayload, MaskKeySource, PreparedMessage, Reply, Sender};
+pub use send::{ControlPayload, MaskKeySource, OWNED_PAYLOAD_MIN, PreparedMessage, Reply, Sender};

@@ -65,6 +65,12 @@ pub struct Sender {
     role: Role,
     out: Vec<u8>,
     written: usize,
+    /// A large payload queued in its own buffer by [`Sender::send_owned`], written
+    /// after the pending bytes of `out`, so that it is never copied.
+    tail: Vec<u8>,
+    tail_written: usize,
+    /// A tail written to its end, for the connection to hand to its receiver.
+    spent_tail: Option<Vec<u8>>,
     max_send_frame_size: usize,
     max_write_buffer: usize,
     closed: bool,
@@ -107,6 +113,9 @@ impl Sender {
             role,
             out: Vec::new(),
             written: 0,
+            tail: Vec::new(),
+            tail_written: 0,
+            spent_tail: None,
             max_send_frame_size: config.max_send_frame_size.max(1),
             max_write_buffer: config.max_write_buffer,
             closed: false,
@@ -164,6 +173,39 @@ impl Sender {
         }
     }
 
+    /// Queues a whole message that the caller gives away: a payload of at least
+    /// [`OWNED_PAYLOAD_MIN`] bytes that goes in one uncompressed frame is written
+    /// from its own buffer, after its header, instead of being copied into the
+    /// write buffer (a driver that writes vectored sends both in one call, see
+    /// [`Sender::pending_parts`]). Any other message is sent as by
+    /// [`Sender::send_message`].
+    pub fn send_owned(&mut self, message: Message) -> Result<()> {
+        let len = message.as_bytes().len();
+        let compressed = self
+            .deflate
+            .as_deref()
+            .is_some_and(|(deflate, _)| len >= deflate.min_size);
+        if len < OWNED_PAYLOAD_MIN || len > self.max_send_frame_size || compressed {
+            return self.send_message(message.kind(), message.as_bytes());
+        }
+        self.check_open(len)?;
+        if self.open_message {
+            return Err(Error::MessageInProgress);
+        }
+        let kind = message.kind();
+        let mut payload = message.into_bytes();
+        // What an earlier owned payload left unwritten goes before this header.
+        self.flatten_tail();
+        let mask = self.encode_header(data_opcode(kind), true, false, len)?;
+        self.count(false);
+        if let Some(key) = mask {
+            ws_frame::apply_mask(&mut payload, key);
+        }
+        self.tail = payload;
+        self.tail_written = 0;
+        Ok(())
+    }
+
     /// Queues a message's payload as frames of at most `max_send_frame_size` bytes,
     /// the first with RSV1 if `compressed`.
     fn send_frames(&mut self, kind: MessageKind, payload: &[u8], compressed: bool) -> Result<()> {
@@ -207,10 +249,12 @@ impl Sender {
                 if deflate.send_no_context_takeover && message.len() >= deflate.min_size =>
             {
                 let frames = message.compressed_frames(deflate)?;
+                self.flatten_tail();
                 self.out.extend_from_slice(&frames);
                 self.count(true);
             }
             _ => {
+                self.flatten_tail();
                 self.out.extend_from_slice(&message.0.frames);
                 self.count(false);
             }
@@ -322,15 +366,62 @@ impl Sender {
         self.open_message
     }
 
-    /// The encoded bytes waiting to be written.
+    /// The encoded bytes to write next: all of them, or, while a payload queued by
+    /// [`Sender::send_owned`] waits, those before it and then the payload.
+    /// [`Sender::pending_parts`] gives both at once, [`Sender::pending_len`] counts
+    /// them.
     #[inline]
     pub fn pending(&self) -> &[u8] {
-        &self.out[self.written..]
+        if self.written < self.out.len() || self.tail.is_empty() {
+            &self.out[self.written..]
+        } else {
+            &self.tail[self.tail_written..]
+        }
     }
 
-    /// Records that the first `n` pending bytes were written.
+    /// Every byte waiting to be written, in order, in at most two slices (either
+    /// may be empty): for a driver that writes vectored.
+    #[inline]
+    pub fn pending_parts(&self) -> [&[u8]; 2] {
+        [&self.out[self.written..], &self.tail[self.tail_written..]]
+    }
+
+    /// How many bytes wait to be written.
+    #[inline]
+    pub fn pending_len(&self) -> usize {
+        self.out.len() - self.written + self.tail.len() - self.tail_written
+    }
+
+    /// A payload queued by [`Sender::send_owned`] and since written whole: its
+    /// buffer can take a message received next.
+    pub(crate) fn take_spent_tail(&mut self) -> Option<Vec<u8>> {
+        self.spent_tail.take()
+    }
+
+    /// Moves the unwritten rest of an owned payload into `out`, after what is
+    /// pending there, so that frames queued next follow it.
+    fn flatten_tail(&mut self) {
+        if self.tail.is_empty() {
+            return;
+        }
+        let tail = std::mem::take(&mut self.tail);
+        self.out.extend_from_slice(&tail[self.tail_written..]);
+        self.tail_written = 0;
+        self.spent_tail = Some(tail);
+    }
+
+    /// Records that the first `n` pending bytes (in the order of
+    /// [`Sender::pending_parts`]) were written.
     pub fn advance(&mut self, n: usize) {
-        self.written = (self.written + n).min(self.out.len());
+        let in_out = n.min(self.out.len() - self.written);
+        if !self.tail.is_empty() {
+            self.tail_written = (self.tail_written + n - in_out).min(self.tail.len());
+            if self.tail_written == self.tail.len() {
+                self.tail_written = 0;
+                self.spent_tail = Some(std::mem::take(&mut self.tail));
+            }
+        }
+        self.written += in_out;
         if self.written == self.out.len() {
             self.written = 0;
             self.out.clear();
@@ -343,15 +434,17 @@ impl Sender {
 
     /// The bytes the write buffer holds, in use or not: the sender's memory footprint.
     pub fn capacity(&self) -> usize {
-        self.out.capacity()
+        self.out.capacity() + self.tail.capacity()
     }
 
     /// Gives the write buffer back to the allocator if nothing waits in it.
     pub fn release_buffer(&mut self) {
-        if self.pending().is_empty() {
+        if self.pending_len() == 0 {
             self.out = Vec::new();
             self.written = 0;
+            self.tail = Vec::new();
         }
+        self.spent_tail = None;
         self.scratch = Vec::new();
         if let Some((_, deflater)) = self.deflate.as_deref_mut() {
             deflater.release();
@@ -361,7 +454,7 @@ impl Sender {
     /// The write buffer, when nothing waits in it, for another sender to
     /// [adopt](Sender::adopt_buffer).
     pub(crate) fn take_buffer(&mut self) -> Option<Vec<u8>> {
-        if !self.pending().is_empty() || self.out.capacity() == 0 {
+        if self.pending_len() > 0 || self.out.capacity() == 0 {
             return None;
         }
         self.written = 0;
@@ -383,6 +476,7 @@ impl Sender {
     /// driver that writes outside the lock it holds the sender under.
     pub fn take_pending(&mut self, into: &mut Vec<u8>) {
         debug_assert!(into.is_empty());
+        self.flatten_tail();
         if self.written == 0 {
             std::mem::swap(&mut self.out, into);
         } else {
@@ -397,7 +491,7 @@ impl Sender {
     /// for the pending bytes to drain instead. An empty buffer takes anything.
     #[inline]
     pub fn fits(&self, payload_len: usize) -> bool {
-        let pending = self.pending().len();
+        let pending = self.pending_len();
         pending == 0 || pending.saturating_add(payload_len) <= self.max_write_buffer
     }
 
@@ -424,7 +518,27 @@ impl Sender {
     }
 
     fn encode(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) -> Result<()> {
-        let mut header = FrameHeader::new(opcode, payload.len() as u64);
+        self.flatten_tail();
+        self.out.reserve(FrameHeader::MAX_LEN + payload.len());
+        let mask = self.encode_header(opcode, fin, rsv1, payload.len())?;
+        let start = self.out.len();
+        self.out.extend_from_slice(payload);
+        if let Some(key) = mask {
+            ws_frame::apply_mask(&mut self.out[start..], key);
+        }
+        Ok(())
+    }
+
+    /// Appends a frame header for a payload of `len` bytes to `out`; answers the
+    /// key the payload is to be masked with (a client's).
+    fn encode_header(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        rsv1: bool,
+        len: usize,
+    ) -> Result<Option<[u8; 4]>> {
+        let mut header = FrameHeader::new(opcode, len as u64);
         header.fin = fin;
         header.rsv1 = rsv1;
         if self.role == Role::Client {
@@ -432,14 +546,8 @@ impl Sender {
         }
         let mut head = [0; FrameHeader::MAX_LEN];
         let head_len = header.encode(&mut head);
-        self.out.reserve(head_len + payload.len());
         self.out.extend_from_slice(&head[..head_len]);
-        let start = self.out.len();
-        self.out.extend_from_slice(payload);
-        if let Some(key) = header.mask {
-            ws_frame::apply_mask(&mut self.out[start..], key);
-        }
-        Ok(())
+        Ok(header.mask)
     }
 }
 
@@ -531,6 +639,10 @@ fn data_opcode(kind: MessageKind) -> OpCode {
 
 /// The write buffer capacity kept between messages: enough for a 64 KiB message
 /// with its header, so that streams of such messages allocate nothing per send.
+/// The least payload [`Sender::send_owned`] writes from its own buffer: below it, a
+/// copy into the write buffer costs less than a second buffer to write from.
+pub const OWNED_PAYLOAD_MIN: usize = 16 << 10;
+
 const RETAINED_WRITE_BUFFER: usize = (64 << 10) + FrameHeader::MAX_LEN;
 
 /// Masking keys: from the operating system's generator, 64 at a time, or from a
@@ -564,7 +676,14 @@ impl MaskKeys {
                 *used += 4;
                 Ok(key)
             }
-            _ => {
+            // Used up: refilled in place, so a client allocates no keys as it sends.
+            MaskKeys::Pool { pool, used } => {
+                getrandom::fill(&mut pool[..])
+                    .map_err(|error| Error::Io(io::Error::other(error)))?;
+                *used = 0;
+                self.next()
+            }
+            MaskKeys::Empty => {
                 let mut pool = Box::new([0; 256]);
                 getrandom::fill(&mut pool[..])
                     .map_err(|error| Error::Io(io::Error::other(error)))?;

@@ -847,3 +847,46 @@ fn deflate_corrupt_data_and_misplaced_rsv1_fail_with_their_codes() {
         Some(CloseCode::PROTOCOL_ERROR)
     );
 }
+
+/// A large message sent owned is written from its own buffer (masked in place by a
+/// client), in order with what is queued before and after it, however the writes
+/// split it. (That its buffer then takes the next message, so that an echo
+/// allocates nothing, is in tests/memory.rs, which counts allocations.)
+#[test]
+fn owned_messages_are_written_from_their_buffer_in_order() {
+    use ws_stream::proto::OWNED_PAYLOAD_MIN;
+
+    let large = |byte: u8| vec![byte; 64 << 10];
+    let mut pair = Pair::new(Config::default());
+    // Writes of at most 1,500 bytes: every owned payload is written in many parts.
+    pair.capacity = 1500;
+    let client = &mut pair.end(CLIENT).conn;
+    client.send_text("before").unwrap();
+    client.send_owned(Message::binary(large(1))).unwrap();
+    let [head, tail] = client.pending_parts();
+    assert_eq!(tail.len(), 64 << 10, "the payload stays in its own buffer");
+    assert_eq!(head.len() + tail.len(), client.buffered_amount());
+    // Below the threshold, and a control frame: both queue after the payload.
+    client
+        .send_owned(Message::text("x".repeat(OWNED_PAYLOAD_MIN - 1)))
+        .unwrap();
+    client.ping(b"p").unwrap();
+    client
+        .send_owned(Message::text("y".repeat(20_000)))
+        .unwrap();
+    // Owned after owned: the first one's payload goes before the second's header.
+    client.send_owned(Message::binary(large(4))).unwrap();
+    pair.run();
+    assert_eq!(
+        pair.end(SERVER).events,
+        [
+            Event::Message(Message::text("before")),
+            Event::Message(Message::binary(large(1))),
+            Event::Message(Message::text("x".repeat(OWNED_PAYLOAD_MIN - 1))),
+            Event::Ping(b"p".to_vec()),
+            Event::Message(Message::text("y".repeat(20_000))),
+            Event::Message(Message::binary(large(4))),
+        ]
+    );
+    assert!(pair.end(SERVER).errors.is_empty());
+}
