@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use ws_stream::proto::Connection;
-use ws_stream::{CloseCode, Config, Deflate, MessageKind, Role};
+use ws_stream::proto::{Connection, Incoming, OWNED_PAYLOAD_MIN};
+use ws_stream::{CloseCode, Config, Deflate, Message, MessageKind, Role};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((&mode, data)) = data.split_first() else {
@@ -33,17 +33,24 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         conn.receive(piece, now);
         loop {
             match conn.poll_event() {
+                // Some messages are echoed owned, as an echo server does.
+                Ok(Some(Incoming::Message(message))) if mode & 32 != 0 => {
+                    let _ = conn.send_owned(message);
+                }
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => break,
             }
         }
-        // Our side sends too: whole messages, pieces, controls, now and then a close.
+        // Our side sends too: whole messages (some owned), pieces, controls, now and then
+        // a close.
         let _ = match piece.first().map(|b| b % 6) {
             Some(0) => conn.send_message(MessageKind::Text, piece),
             Some(1) => conn.send_message(MessageKind::Binary, piece),
             Some(2) => conn.send_piece(MessageKind::Text, piece, i % 3 == 0),
             Some(3) => conn.ping(&piece[..piece.len().min(125)]),
             Some(4) if i % 7 == 6 => conn.close(CloseCode::NORMAL, "", now),
+            // Large enough to be written from its own buffer.
+            Some(5) => conn.send_owned(Message::binary(piece.repeat(OWNED_PAYLOAD_MIN / piece.len() + 1))),
             _ => Ok(()),
         };
         let written = conn.pending().len().min(usize::from(mode) * 64 + 1);

@@ -72,7 +72,10 @@
 //! [`Config::max_read_buffer`]), rather than through the read buffer. A message given
 //! back with [`Stream::recycle`] (or `AsyncStream::recycle`) is the buffer the next
 //! one is received into, so a loop that receives, answers and recycles allocates
-//! nothing per message.
+//! nothing per message. A message sent with [`Stream::send_owned`] (or
+//! `AsyncStream::send_owned` / `feed_owned`) is given away: a payload of 16 KiB or
+//! more is written from its own buffer, after its header (vectored), instead of being
+//! copied into the write buffer, and is recycled once written.
 //!
 //! # Unsafe
 //!

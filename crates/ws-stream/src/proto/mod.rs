@@ -23,8 +23,10 @@
 //!             Err(end) => Err(end), // how the connection ended, or what the peer broke
 //!         };
 //!         // Bytes out, then whatever the connection says of the transport.
-//!         socket.write_all(conn.pending())?;
-//!         conn.advance(conn.pending().len());
+//!         while !conn.pending().is_empty() {
+//!             socket.write_all(conn.pending())?;
+//!             conn.advance(conn.pending().len());
+//!         }
 //!         if conn.transport() == Transport::Shutdown {
 //!             socket.shutdown(Shutdown::Both).ok();
 //!             conn.transport_shut_down();
