@@ -612,12 +612,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
     fn poll_write_pending(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         while !self.conn.pending().is_empty() {
             // A payload sent owned waits in its own buffer: both go in one call.
-            let written = match self.conn.pending_parts() {
-                [head, tail] if !tail.is_empty() && self.io.is_write_vectored() => {
-                    let parts = [io::IoSlice::new(head), io::IoSlice::new(tail)];
-                    Pin::new(&mut self.io).poll_write_vectored(cx, &parts)
-                }
-                _ => Pin::new(&mut self.io).poll_write(cx, self.conn.pending()),
+            let written = if self.conn.pending().len() == self.conn.buffered_amount()
+                || !self.io.is_write_vectored()
+            {
+                Pin::new(&mut self.io).poll_write(cx, self.conn.pending())
+            } else {
+                let [head, tail] = self.conn.pending_parts();
+                let parts = [io::IoSlice::new(head), io::IoSlice::new(tail)];
+                Pin::new(&mut self.io).poll_write_vectored(cx, &parts)
             };
             match written {
                 Poll::Pending => {

@@ -203,13 +203,17 @@ pub(crate) fn after_read(
 /// Writes everything the connection has pending. On `WouldBlock` the rest stays
 /// pending, for the next call.
 pub(crate) fn write_pending(io: &mut impl Write, conn: &mut Connection) -> Result<()> {
-    while !conn.pending().is_empty() {
-        // A payload sent owned waits in its own buffer: both go in one call.
-        let written = match conn.pending_parts() {
-            [head, tail] if !tail.is_empty() => {
-                io.write_vectored(&[io::IoSlice::new(head), io::IoSlice::new(tail)])
-            }
-            _ => io.write(conn.pending()),
+    loop {
+        let pending = conn.pending();
+        if pending.is_empty() {
+            break;
+        }
+        let written = if pending.len() == conn.buffered_amount() {
+            io.write(pending)
+        } else {
+            // A payload sent owned waits in its own buffer: both go in one call.
+            let [head, tail] = conn.pending_parts();
+            io.write_vectored(&[io::IoSlice::new(head), io::IoSlice::new(tail)])
         };
         match written {
             Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),

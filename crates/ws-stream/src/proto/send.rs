@@ -65,11 +65,13 @@ pub struct Sender {
     role: Role,
     out: Vec<u8>,
     written: usize,
-    /// A large payload queued in its own buffer by [`Sender::send_owned`], written
-    /// after the pending bytes of `out`, so that it is never copied.
+    /// A large payload queued in its own buffer by [`Sender::send_owned`], to be
+    /// written after the pending bytes of `out`, so that it is never copied. Once
+    /// they are written it becomes `out` itself (so that [`Sender::pending`] stays
+    /// one slice), and the write buffer waits in `parked`.
     tail: Vec<u8>,
-    tail_written: usize,
-    /// A tail written to its end, for the connection to hand to its receiver.
+    parked: Option<Vec<u8>>,
+    /// A payload written to its end, for the connection to hand to its receiver.
     spent_tail: Option<Vec<u8>>,
     max_send_frame_size: usize,
     max_write_buffer: usize,
@@ -114,7 +116,7 @@ impl Sender {
             out: Vec::new(),
             written: 0,
             tail: Vec::new(),
-            tail_written: 0,
+            parked: None,
             spent_tail: None,
             max_send_frame_size: config.max_send_frame_size.max(1),
             max_write_buffer: config.max_write_buffer,
@@ -196,13 +198,13 @@ impl Sender {
         let mut payload = message.into_bytes();
         // What an earlier owned payload left unwritten goes before this header.
         self.flatten_tail();
-        let mask = self.encode_header(data_opcode(kind), true, false, len)?;
+        let (head, head_len, mask) = self.frame_head(data_opcode(kind), true, false, len)?;
+        self.out.extend_from_slice(&head[..head_len]);
         self.count(false);
         if let Some(key) = mask {
             ws_frame::apply_mask(&mut payload, key);
         }
         self.tail = payload;
-        self.tail_written = 0;
         Ok(())
     }
 
@@ -367,74 +369,100 @@ impl Sender {
     }
 
     /// The encoded bytes to write next: all of them, or, while a payload queued by
-    /// [`Sender::send_owned`] waits, those before it and then the payload.
-    /// [`Sender::pending_parts`] gives both at once, [`Sender::pending_len`] counts
-    /// them.
+    /// [`Sender::send_owned`] waits, those before it (then the payload, once they
+    /// are written). [`Sender::pending_parts`] gives both at once,
+    /// [`Sender::pending_len`] counts them.
     #[inline]
     pub fn pending(&self) -> &[u8] {
-        if self.written < self.out.len() || self.tail.is_empty() {
-            &self.out[self.written..]
-        } else {
-            &self.tail[self.tail_written..]
-        }
+        &self.out[self.written..]
     }
 
     /// Every byte waiting to be written, in order, in at most two slices (either
     /// may be empty): for a driver that writes vectored.
     #[inline]
     pub fn pending_parts(&self) -> [&[u8]; 2] {
-        [&self.out[self.written..], &self.tail[self.tail_written..]]
+        [&self.out[self.written..], &self.tail]
     }
 
     /// How many bytes wait to be written.
     #[inline]
     pub fn pending_len(&self) -> usize {
-        self.out.len() - self.written + self.tail.len() - self.tail_written
+        self.out.len() - self.written + self.tail.len()
     }
 
     /// A payload queued by [`Sender::send_owned`] and since written whole: its
     /// buffer can take a message received next.
+    #[inline]
     pub(crate) fn take_spent_tail(&mut self) -> Option<Vec<u8>> {
         self.spent_tail.take()
     }
 
-    /// Moves the unwritten rest of an owned payload into `out`, after what is
-    /// pending there, so that frames queued next follow it.
+    /// Moves an owned payload that waits into `out`, after what is pending there,
+    /// so that frames queued next follow it.
+    #[inline]
     fn flatten_tail(&mut self) {
-        if self.tail.is_empty() {
-            return;
+        if !self.tail.is_empty() {
+            self.flatten_tail_now();
         }
+    }
+
+    #[inline(never)]
+    fn flatten_tail_now(&mut self) {
         let tail = std::mem::take(&mut self.tail);
-        self.out.extend_from_slice(&tail[self.tail_written..]);
-        self.tail_written = 0;
+        self.out.extend_from_slice(&tail);
         self.spent_tail = Some(tail);
     }
 
     /// Records that the first `n` pending bytes (in the order of
     /// [`Sender::pending_parts`]) were written.
+    #[inline]
     pub fn advance(&mut self, n: usize) {
         let in_out = n.min(self.out.len() - self.written);
-        if !self.tail.is_empty() {
-            self.tail_written = (self.tail_written + n - in_out).min(self.tail.len());
-            if self.tail_written == self.tail.len() {
-                self.tail_written = 0;
-                self.spent_tail = Some(std::mem::take(&mut self.tail));
-            }
-        }
         self.written += in_out;
-        if self.written == self.out.len() {
+        if self.written < self.out.len() {
+            return;
+        }
+        if self.tail.is_empty() && self.parked.is_none() {
             self.written = 0;
             self.out.clear();
             // Keep a buffer that suits small messages; give back what a large one took.
             if self.out.capacity() > RETAINED_WRITE_BUFFER {
                 self.out = Vec::new();
             }
+        } else {
+            self.next_part(n - in_out);
+        }
+    }
+
+    /// `out` is written, and an owned payload is involved: the payload `out` held
+    /// is spent and the write buffer comes back, and a payload that waits becomes
+    /// `out` (the write buffer parked meanwhile), `into_tail` of its bytes written.
+    #[inline(never)]
+    fn next_part(&mut self, mut into_tail: usize) {
+        loop {
+            self.written = 0;
+            match self.parked.take() {
+                Some(buffer) => {
+                    self.spent_tail = Some(std::mem::replace(&mut self.out, buffer));
+                }
+                None => self.out.clear(),
+            }
+            if self.tail.is_empty() {
+                return;
+            }
+            let payload = std::mem::take(&mut self.tail);
+            self.parked = Some(std::mem::replace(&mut self.out, payload));
+            self.written = into_tail.min(self.out.len());
+            into_tail -= self.written;
+            if self.written < self.out.len() {
+                return;
+            }
         }
     }
 
     /// The bytes the write buffer holds, in use or not: the sender's memory footprint.
     pub fn capacity(&self) -> usize {
-        self.out.capacity() + self.tail.capacity()
+        self.out.capacity() + self.tail.capacity() + self.parked.as_ref().map_or(0, Vec::capacity)
     }
 
     /// Gives the write buffer back to the allocator if nothing waits in it.
@@ -442,7 +470,7 @@ impl Sender {
         if self.pending_len() == 0 {
             self.out = Vec::new();
             self.written = 0;
-            self.tail = Vec::new();
+            self.parked = None;
         }
         self.spent_tail = None;
         self.scratch = Vec::new();
@@ -477,12 +505,12 @@ impl Sender {
     pub fn take_pending(&mut self, into: &mut Vec<u8>) {
         debug_assert!(into.is_empty());
         self.flatten_tail();
-        if self.written == 0 {
+        if self.written == 0 && self.parked.is_none() {
             std::mem::swap(&mut self.out, into);
         } else {
             into.extend_from_slice(self.pending());
-            self.out.clear();
-            self.written = 0;
+            let n = self.pending_len();
+            self.advance(n);
         }
     }
 
@@ -519,8 +547,9 @@ impl Sender {
 
     fn encode(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) -> Result<()> {
         self.flatten_tail();
-        self.out.reserve(FrameHeader::MAX_LEN + payload.len());
-        let mask = self.encode_header(opcode, fin, rsv1, payload.len())?;
+        let (head, head_len, mask) = self.frame_head(opcode, fin, rsv1, payload.len())?;
+        self.out.reserve(head_len + payload.len());
+        self.out.extend_from_slice(&head[..head_len]);
         let start = self.out.len();
         self.out.extend_from_slice(payload);
         if let Some(key) = mask {
@@ -529,15 +558,17 @@ impl Sender {
         Ok(())
     }
 
-    /// Appends a frame header for a payload of `len` bytes to `out`; answers the
-    /// key the payload is to be masked with (a client's).
-    fn encode_header(
+    /// A frame header for a payload of `len` bytes, its length, and the key the
+    /// payload is to be masked with (a client's). Inlined: it is on every send's
+    /// path, and returns its header through registers and the caller's stack.
+    #[inline(always)]
+    fn frame_head(
         &mut self,
         opcode: OpCode,
         fin: bool,
         rsv1: bool,
         len: usize,
-    ) -> Result<Option<[u8; 4]>> {
+    ) -> Result<([u8; FrameHeader::MAX_LEN], usize, Option<[u8; 4]>)> {
         let mut header = FrameHeader::new(opcode, len as u64);
         header.fin = fin;
         header.rsv1 = rsv1;
@@ -546,8 +577,7 @@ impl Sender {
         }
         let mut head = [0; FrameHeader::MAX_LEN];
         let head_len = header.encode(&mut head);
-        self.out.extend_from_slice(&head[..head_len]);
-        Ok(header.mask)
+        Ok((head, head_len, header.mask))
     }
 }
 
@@ -663,6 +693,7 @@ enum MaskKeys {
 }
 
 impl MaskKeys {
+    #[inline(always)]
     fn next(&mut self) -> Result<[u8; 4]> {
         match self {
             MaskKeys::Custom(source) => source.next_key().map_err(Error::Io),
@@ -676,21 +707,28 @@ impl MaskKeys {
                 *used += 4;
                 Ok(key)
             }
-            // Used up: refilled in place, so a client allocates no keys as it sends.
+            _ => self.refill(),
+        }
+    }
+
+    /// Draws 64 keys from the operating system, into the pool it has if it has one
+    /// (so that a client allocates nothing as it sends), and answers the first.
+    #[cold]
+    fn refill(&mut self) -> Result<[u8; 4]> {
+        match self {
             MaskKeys::Pool { pool, used } => {
                 getrandom::fill(&mut pool[..])
                     .map_err(|error| Error::Io(io::Error::other(error)))?;
                 *used = 0;
-                self.next()
             }
-            MaskKeys::Empty => {
+            _ => {
                 let mut pool = Box::new([0; 256]);
                 getrandom::fill(&mut pool[..])
                     .map_err(|error| Error::Io(io::Error::other(error)))?;
                 *self = MaskKeys::Pool { pool, used: 0 };
-                self.next()
             }
         }
+        self.next()
     }
 }
 
