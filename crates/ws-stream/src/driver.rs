@@ -201,8 +201,10 @@ pub(crate) fn after_read(
 }
 
 /// Writes everything the connection has pending. On `WouldBlock` the rest stays
-/// pending, for the next call.
-pub(crate) fn write_pending(io: &mut impl Write, conn: &mut Connection) -> Result<()> {
+/// pending, for the next call. Every failure is the transport's, and an
+/// `io::Result` comes back in a register where a 32-byte [`Result`] would be
+/// stored and reloaded in pieces on every write.
+pub(crate) fn write_pending(io: &mut impl Write, conn: &mut Connection) -> io::Result<()> {
     loop {
         let pending = conn.pending();
         if pending.is_empty() {
@@ -216,13 +218,13 @@ pub(crate) fn write_pending(io: &mut impl Write, conn: &mut Connection) -> Resul
             io.write_vectored(&[io::IoSlice::new(head), io::IoSlice::new(tail)])
         };
         match written {
-            Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => conn.advance(n),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(Error::Io(error)),
+            Err(error) => return Err(error),
         }
     }
-    io.flush().map_err(Error::Io)
+    io.flush()
 }
 
 /// Writes all of `bytes`, as `write_all` but keeping `WouldBlock` as an error.

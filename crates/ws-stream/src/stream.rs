@@ -268,7 +268,7 @@ impl<S: Read + Write> Stream<S> {
         let written = write_pending(&mut self.io, &mut self.conn);
         self.flushed = written.is_ok();
         self.socket.shutdown_if_asked(&self.io, &mut self.conn);
-        written
+        written.map_err(Error::Io)
     }
 
     /// What has crossed the connection so far: bytes, messages, compressed messages.

@@ -198,7 +198,8 @@ impl Sender {
         let mut payload = message.into_bytes();
         // What an earlier owned payload left unwritten goes before this header.
         self.flatten_tail();
-        let (head, head_len, mask) = self.frame_head(data_opcode(kind), true, false, len)?;
+        let mut head = [0; FrameHeader::MAX_LEN];
+        let (head_len, mask) = self.frame_head(data_opcode(kind), true, false, len, &mut head)?;
         self.out.extend_from_slice(&head[..head_len]);
         self.count(false);
         if let Some(key) = mask {
@@ -547,7 +548,8 @@ impl Sender {
 
     fn encode(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) -> Result<()> {
         self.flatten_tail();
-        let (head, head_len, mask) = self.frame_head(opcode, fin, rsv1, payload.len())?;
+        let mut head = [0; FrameHeader::MAX_LEN];
+        let (head_len, mask) = self.frame_head(opcode, fin, rsv1, payload.len(), &mut head)?;
         self.out.reserve(head_len + payload.len());
         self.out.extend_from_slice(&head[..head_len]);
         let start = self.out.len();
@@ -558,9 +560,10 @@ impl Sender {
         Ok(())
     }
 
-    /// A frame header for a payload of `len` bytes, its length, and the key the
-    /// payload is to be masked with (a client's). Inlined: it is on every send's
-    /// path, and returns its header through registers and the caller's stack.
+    /// Writes a frame header for a payload of `len` bytes into `head`; answers its
+    /// length and the key the payload is to be masked with (a client's). The header
+    /// goes into the caller's array, not back by value: a copy of bytes just stored
+    /// one by one stalls on the loads that move it.
     #[inline(always)]
     fn frame_head(
         &mut self,
@@ -568,16 +571,15 @@ impl Sender {
         fin: bool,
         rsv1: bool,
         len: usize,
-    ) -> Result<([u8; FrameHeader::MAX_LEN], usize, Option<[u8; 4]>)> {
+        head: &mut [u8; FrameHeader::MAX_LEN],
+    ) -> Result<(usize, Option<[u8; 4]>)> {
         let mut header = FrameHeader::new(opcode, len as u64);
         header.fin = fin;
         header.rsv1 = rsv1;
         if self.role == Role::Client {
             header.mask = Some(self.keys.next()?);
         }
-        let mut head = [0; FrameHeader::MAX_LEN];
-        let head_len = header.encode(&mut head);
-        Ok((head, head_len, header.mask))
+        Ok((header.encode(head), header.mask))
     }
 }
 
