@@ -56,13 +56,10 @@ pub(crate) fn serve_ours() -> Result<ServerHandle, BoxError> {
         config.stream.idle_timeout = Some(interval * 2);
     }
     server.on_connect("/ws", |stream, _path| {
-        loop {
-            match stream.read_message() {
-                // Given away: a large payload is written from its own buffer, which
-                // then takes the next message (no copy, no allocation per message).
-                Ok(message) => stream.send_owned(message)?,
-                Err(_) => break,
-            }
+        // Given away: a large payload is written from its own buffer, which then
+        // takes the next message (no copy, no allocation per message).
+        while let Ok(message) = stream.read_message() {
+            stream.send_owned(message)?;
         }
         Ok(())
     })?;
