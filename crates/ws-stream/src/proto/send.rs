@@ -425,13 +425,19 @@ impl Sender {
         }
         if self.tail.is_empty() && self.parked.is_none() {
             self.written = 0;
-            self.out.clear();
-            // Keep a buffer that suits small messages; give back what a large one took.
-            if self.out.capacity() > RETAINED_WRITE_BUFFER {
-                self.out = Vec::new();
-            }
+            self.clear_out();
         } else {
             self.next_part(n - in_out);
+        }
+    }
+
+    /// Empties the written write buffer, keeping one that suits small messages and
+    /// giving back what a large one took.
+    #[inline]
+    fn clear_out(&mut self) {
+        self.out.clear();
+        if self.out.capacity() > RETAINED_WRITE_BUFFER {
+            self.out = Vec::new();
         }
     }
 
@@ -446,7 +452,7 @@ impl Sender {
                 Some(buffer) => {
                     self.spent_tail = Some(std::mem::replace(&mut self.out, buffer));
                 }
-                None => self.out.clear(),
+                None => self.clear_out(),
             }
             if self.tail.is_empty() {
                 return;

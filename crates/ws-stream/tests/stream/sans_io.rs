@@ -890,3 +890,29 @@ fn owned_messages_are_written_from_their_buffer_in_order() {
     );
     assert!(pair.end(SERVER).errors.is_empty());
 }
+
+/// The write buffer that waits while an owned payload is written keeps no more than
+/// a drained write buffer does: a large copied message queued before an owned one
+/// does not leave its room behind once both are out.
+#[test]
+fn a_write_buffer_parked_behind_an_owned_payload_gives_back_a_large_message_room() {
+    let mut client = Connection::new(Role::Client, &Config::default(), Instant::now());
+    client.send_text(&"x".repeat(1 << 20)).unwrap();
+    client
+        .send_owned(Message::binary(vec![7; 64 << 10]))
+        .unwrap();
+    let mut written = 0;
+    while !client.pending().is_empty() {
+        let n = client.pending().len().min(100 << 10);
+        written += n;
+        client.advance(n);
+    }
+    assert!(written > (1 << 20) + (64 << 10), "both messages written");
+    // What may stay: a small-message write buffer and the payload's buffer, kept
+    // for the next message received.
+    let kept = client.buffer_capacity();
+    assert!(
+        kept <= 160 << 10,
+        "{kept} B kept after both messages are out"
+    );
+}
