@@ -295,8 +295,11 @@ impl Connection {
         }
         let step = match self.receiver.poll_step(max) {
             // The common case, taken apart where it lands: a data message queues no
-            // reply and ends nothing.
-            Ok(Some(Step::Message(message))) => return Ok(Some(Incoming::Message(message))),
+            // reply and ends nothing (and every earlier step's reply was taken below).
+            Ok(Some(Step::Message(message))) => {
+                debug_assert!(!self.receiver.has_reply(), "a reply left behind a message");
+                return Ok(Some(Incoming::Message(message)));
+            }
             Ok(Some(step)) => step,
             Ok(None) => return Ok(None),
             Err(error) => {

@@ -545,6 +545,11 @@ impl Receiver {
         self.reply.take()
     }
 
+    /// Whether a reply waits in [`Receiver::take_reply`].
+    pub(crate) fn has_reply(&self) -> bool {
+        self.reply.is_some()
+    }
+
     /// The next event, or `None` if more bytes are needed.
     ///
     /// A peer's violation fails with the matching [`Error`] and leaves a Close with its
