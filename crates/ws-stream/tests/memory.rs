@@ -182,11 +182,18 @@ fn idle_connection_heap() {
     );
 }
 
-/// An echo of 64 KiB messages through two sans-IO connections, the server sending
-/// each message back owned (written from its own buffer, which then takes the next
-/// message) and the client recycling what it receives: after the first rounds no
-/// round allocates.
+/// An echo through two sans-IO connections, the server sending each message back
+/// owned and the client recycling what it receives: after the first rounds no round
+/// allocates, for 64 KiB messages (written from their own buffer, which then takes
+/// the next message) and for 16 B ones (copied into the write buffer, their buffer
+/// then taking the next message all the same).
 fn owned_echo_allocations() {
+    for size in [16, 64 << 10] {
+        owned_echo_allocations_of(size);
+    }
+}
+
+fn owned_echo_allocations_of(size: usize) {
     use std::time::Instant;
     use ws_stream::proto::{Connection, Incoming};
 
@@ -209,7 +216,7 @@ fn owned_echo_allocations() {
     let now = Instant::now();
     let mut client = Connection::new(Role::Client, &Config::default(), now);
     let mut server = Connection::new(Role::Server, &Config::default(), now);
-    let payload = vec![7; 64 << 10];
+    let payload = vec![7; size];
     let round = |client: &mut Connection, server: &mut Connection| {
         client.send_binary(&payload).unwrap();
         let message = deliver(client, server).unwrap();
@@ -226,10 +233,10 @@ fn owned_echo_allocations() {
         round(&mut client, &mut server);
     }
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
-    println!("owned 64 KiB echo: {allocations} allocations in 1000 round trips");
+    println!("owned {size} B echo: {allocations} allocations in 1000 round trips");
     assert_eq!(
         allocations, 0,
-        "allocations in 1000 round trips of an owned echo"
+        "allocations in 1000 round trips of an owned {size} B echo"
     );
 }
 

@@ -363,9 +363,17 @@ impl Connection {
     /// [`OWNED_PAYLOAD_MIN`](super::OWNED_PAYLOAD_MIN) bytes, sent in one
     /// uncompressed frame) is written from its own buffer instead of being copied,
     /// and once written that buffer takes the next message received (as
-    /// [`Connection::recycle`] would). Otherwise as [`Connection::send`].
+    /// [`Connection::recycle`] would). Otherwise it is copied as by
+    /// [`Connection::send`], and its buffer takes the next message received at once.
     pub fn send_owned(&mut self, message: Message) -> Result<()> {
         self.check_can_send_message()?;
+        if !self.sender.writes_owned(message.len()) {
+            // Copied into the write buffer: its buffer takes the next message all the
+            // same, so that an echo of small messages allocates nothing either.
+            let sent = self.sender.send_message(message.kind(), message.as_bytes());
+            self.receiver.recycle(message);
+            return sent;
+        }
         let sent = self.sender.send_owned(message);
         self.reclaim_sent_payload();
         sent

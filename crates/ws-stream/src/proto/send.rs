@@ -183,11 +183,7 @@ impl Sender {
     /// [`Sender::send_message`].
     pub fn send_owned(&mut self, message: Message) -> Result<()> {
         let len = message.as_bytes().len();
-        let compressed = self
-            .deflate
-            .as_deref()
-            .is_some_and(|(deflate, _)| len >= deflate.min_size);
-        if len < OWNED_PAYLOAD_MIN || len > self.max_send_frame_size || compressed {
+        if !self.writes_owned(len) {
             return self.send_message(message.kind(), message.as_bytes());
         }
         self.check_open(len)?;
@@ -207,6 +203,17 @@ impl Sender {
         }
         self.tail = payload;
         Ok(())
+    }
+
+    /// Whether [`Sender::send_owned`] writes a payload of `len` bytes from its own
+    /// buffer (large enough, one frame, not compressed) rather than copying it.
+    #[inline]
+    pub(crate) fn writes_owned(&self, len: usize) -> bool {
+        let compressed = self
+            .deflate
+            .as_deref()
+            .is_some_and(|(deflate, _)| len >= deflate.min_size);
+        len >= OWNED_PAYLOAD_MIN && len <= self.max_send_frame_size && !compressed
     }
 
     /// Queues a message's payload as frames of at most `max_send_frame_size` bytes,
