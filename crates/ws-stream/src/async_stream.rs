@@ -203,8 +203,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
 
     /// Sends a message it takes: a large payload is written from the message's own
     /// buffer instead of being copied, and that buffer then takes a message
-    /// received next, as [`AsyncStream::recycle`] would; see
-    /// [`Connection::send_owned`]. Otherwise as [`AsyncStream::send`].
+    /// received next, as [`AsyncStream::recycle`] would (a smaller payload is
+    /// copied as by [`AsyncStream::send`], and its buffer is recycled the same way);
+    /// see [`Connection::send_owned`].
     pub async fn send_owned(&mut self, message: Message) -> Result<()> {
         self.send_with(message.len(), move |conn| conn.send_owned(message))
             .await

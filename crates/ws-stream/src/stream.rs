@@ -150,9 +150,9 @@ impl<S: Read + Write> Stream<S> {
 
     /// Sends a message it takes: a large payload is written from the message's own
     /// buffer instead of being copied, and that buffer then takes a message read
-    /// next, as [`Stream::recycle`] would; see
+    /// next, as [`Stream::recycle`] would (a smaller payload is copied as by
+    /// [`Stream::send`], and its buffer is recycled the same way); see
     /// [`Connection::send_owned`](crate::proto::Connection::send_owned).
-    /// Otherwise as [`Stream::send`].
     pub fn send_owned(&mut self, message: Message) -> Result<()> {
         self.send_with(message.len(), move |conn| conn.send_owned(message))
     }
