@@ -367,13 +367,6 @@ impl Connection {
     /// [`Connection::send`], and its buffer takes the next message received at once.
     pub fn send_owned(&mut self, message: Message) -> Result<()> {
         self.check_can_send_message()?;
-        if !self.sender.writes_owned(message.len()) {
-            // Copied into the write buffer: its buffer takes the next message all the
-            // same, so that an echo of small messages allocates nothing either.
-            let sent = self.sender.send_message(message.kind(), message.as_bytes());
-            self.receiver.recycle(message);
-            return sent;
-        }
         let sent = self.sender.send_owned(message);
         self.reclaim_sent_payload();
         sent

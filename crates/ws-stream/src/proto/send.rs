@@ -71,7 +71,8 @@ pub struct Sender {
     /// one slice), and the write buffer waits in `parked`.
     tail: Vec<u8>,
     parked: Option<Vec<u8>>,
-    /// A payload written to its end, for the connection to hand to its receiver.
+    /// A payload written to its end, or copied, for the connection to hand to its
+    /// receiver.
     spent_tail: Option<Vec<u8>>,
     max_send_frame_size: usize,
     max_write_buffer: usize,
@@ -179,12 +180,15 @@ impl Sender {
     /// [`OWNED_PAYLOAD_MIN`] bytes that goes in one uncompressed frame is written
     /// from its own buffer, after its header, instead of being copied into the
     /// write buffer (a driver that writes vectored sends both in one call, see
-    /// [`Sender::pending_parts`]). Any other message is sent as by
-    /// [`Sender::send_message`].
+    /// [`Sender::pending_parts`]). Any other message is copied as by
+    /// [`Sender::send_message`]. Either way its buffer is handed back for the next
+    /// message received, at once when copied, once written otherwise.
     pub fn send_owned(&mut self, message: Message) -> Result<()> {
         let len = message.as_bytes().len();
         if !self.writes_owned(len) {
-            return self.send_message(message.kind(), message.as_bytes());
+            let sent = self.send_message(message.kind(), message.as_bytes());
+            self.spent_tail = Some(message.into_bytes());
+            return sent;
         }
         self.check_open(len)?;
         if self.open_message {
@@ -208,7 +212,7 @@ impl Sender {
     /// Whether [`Sender::send_owned`] writes a payload of `len` bytes from its own
     /// buffer (large enough, one frame, not compressed) rather than copying it.
     #[inline]
-    pub(crate) fn writes_owned(&self, len: usize) -> bool {
+    fn writes_owned(&self, len: usize) -> bool {
         let compressed = self
             .deflate
             .as_deref()
@@ -398,8 +402,8 @@ impl Sender {
         self.out.len() - self.written + self.tail.len()
     }
 
-    /// A payload queued by [`Sender::send_owned`] and since written whole: its
-    /// buffer can take a message received next.
+    /// A payload queued by [`Sender::send_owned`] and since written whole (or
+    /// copied): its buffer can take a message received next.
     #[inline]
     pub(crate) fn take_spent_tail(&mut self) -> Option<Vec<u8>> {
         self.spent_tail.take()
