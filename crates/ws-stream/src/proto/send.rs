@@ -182,12 +182,18 @@ impl Sender {
     /// write buffer (a driver that writes vectored sends both in one call, see
     /// [`Sender::pending_parts`]). Any other message is copied as by
     /// [`Sender::send_message`]. Either way its buffer is handed back for the next
-    /// message received, at once when copied, once written otherwise.
+    /// message received: once written, or at once when copied (if no larger than
+    /// the 64 KiB a drained write buffer may keep).
     pub fn send_owned(&mut self, message: Message) -> Result<()> {
         let len = message.as_bytes().len();
         if !self.writes_owned(len) {
             let sent = self.send_message(message.kind(), message.as_bytes());
-            self.spent_tail = Some(message.into_bytes());
+            // Kept only as large as a drained write buffer may stay: a large message
+            // copied (compressed or fragmented) is freed, not held until the next send.
+            let buffer = message.into_bytes();
+            if buffer.capacity() <= RETAINED_WRITE_BUFFER {
+                self.spent_tail = Some(buffer);
+            }
             return sent;
         }
         self.check_open(len)?;
